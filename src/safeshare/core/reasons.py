@@ -23,7 +23,9 @@ DO_NO_HARM = "Principles > Do No Harm"
 NECESSITY = "Principles > Necessity and Proportionality"
 NEED_TO_KNOW = "Principles > Need-to-Know"
 CONFIDENTIALITY = "Principles > Confidentiality"
-REFERRALS = "Legitimate Purposes > Open, active cases for referrals for specific and immediate services"
+REFERRALS = (
+    "Legitimate Purposes > Open, active cases for referrals for specific and immediate services"
+)
 ELIGIBILITY = "Legitimate Purposes > Open, active cases for services provided in the future"
 FEEDBACK = "Legitimate Purposes > Feedback on service referrals"
 CLOSED_TRANSFER = "Legitimate Purposes > Closed cases for access for future services"
@@ -107,8 +109,7 @@ REASONS: dict[str, Entry] = {
         "Re-verify consent with the person before sharing.",
     ),
     "consent-not-reconfirmed": Entry(
-        "{subject} consented at intake but can be reached and has not reconfirmed at case "
-        "closure.",
+        "{subject} consented at intake but can be reached and has not reconfirmed at case closure.",
         ARCHIVING,
         "Ask the person to reconfirm consent at case closure.",
     ),

@@ -234,6 +234,7 @@ class World:
     cases_by_subject: Mapping[str, tuple[Case, ...]] = field(default_factory=dict)
     best_interests_by_subject: Mapping[str, tuple[Assessment, ...]] = field(default_factory=dict)
     purposes: Mapping[str, Purpose] = field(default_factory=dict)
+    cases_by_owner: Mapping[str, tuple[Case, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -253,8 +254,10 @@ class World:
         """Builds a world and its indexes. Consents keep ledger order (oldest first)."""
         case_map = _index_by_id(cases)
         by_subject: dict[str, list[Case]] = {}
+        by_owner: dict[str, list[Case]] = {}
         for case in case_map.values():
             by_subject.setdefault(case.subject, []).append(case)
+            by_owner.setdefault(case.owner, []).append(case)
         ledger: dict[str, list[ConsentRecord]] = {}
         for seq, record in enumerate(consents):
             ledger.setdefault(record.subject, []).append(
@@ -282,6 +285,7 @@ class World:
             cases_by_subject={k: tuple(v) for k, v in by_subject.items()},
             best_interests_by_subject={k: tuple(v) for k, v in bia.items()},
             purposes={p.id: p for p in protocol.purposes},
+            cases_by_owner={k: tuple(v) for k, v in by_owner.items()},
         )
 
     def consents(self, subject_id: str) -> tuple[ConsentRecord, ...]:
@@ -289,4 +293,3 @@ class World:
 
     def category(self, element: str) -> Category | None:
         return self.elements.get(element)
-

@@ -1,0 +1,112 @@
+"""The consent ledger read for one sharing: for each element, the latest ledger entry that
+covers the subject, purpose, recipient and element decides (Cross-cutting issues > Consent;
+Processing for Other Purposes: consent for one purpose cannot be used for another)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from safeshare.core.vocabulary import CAREGIVERS, ConsentDecision, ConsentKind, GivenBy
+from safeshare.core.world import ConsentRecord, Period, Purpose
+
+
+class State(StrEnum):
+    GRANTED = "granted"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    MISSING = "missing"  # nothing on record from this person
+    OTHER_SCOPE = "other-scope"  # consent exists, but for another purpose, recipient or elements
+
+
+Giver = Callable[[ConsentRecord], bool]
+
+
+def own_consent(entry: ConsentRecord) -> bool:
+    """The person's own consent (an adult's, or a child's own agreement counted as assent)."""
+    return entry.given_by is GivenBy.SELF
+
+
+def caregiver_consent(entry: ConsentRecord) -> bool:
+    return entry.kind is ConsentKind.CONSENT and entry.given_by in CAREGIVERS
+
+
+@dataclass(frozen=True, slots=True)
+class ElementConsent:
+    element: str
+    state: State
+    entry: ConsentRecord | None
+
+
+def covers(entry: ConsentRecord, purpose: Purpose, recipient: str) -> bool:
+    """Whether a ledger entry covers this purpose and recipient (recipients default to the
+    purpose's)."""
+    if purpose.id not in entry.purposes:
+        return False
+    recipients = purpose.recipients if entry.recipients is None else entry.recipients
+    return recipient in recipients
+
+
+def _covers_element(entry: ConsentRecord, purpose: Purpose, element: str) -> bool:
+    if entry.data_elements is None:
+        return element in purpose.element_set
+    return element in entry.data_elements
+
+
+def element_states(
+    ledger: Iterable[ConsentRecord],
+    purpose: Purpose,
+    recipient: str,
+    elements: Iterable[str],
+    giver: Giver,
+) -> list[ElementConsent]:
+    """For each element, the state given by the latest entry from ``giver`` that covers it."""
+    relevant: list[ConsentRecord] = []
+    granted_elsewhere = False
+    for entry in ledger:
+        if not giver(entry):
+            continue
+        if covers(entry, purpose, recipient):
+            relevant.append(entry)
+        elif entry.decision is ConsentDecision.GRANTED:
+            granted_elsewhere = True
+    granted_in_scope = any(e.decision is ConsentDecision.GRANTED for e in relevant)
+    fallback = State.OTHER_SCOPE if granted_elsewhere or granted_in_scope else State.MISSING
+    out: list[ElementConsent] = []
+    for element in elements:
+        latest: ConsentRecord | None = None
+        for entry in relevant:
+            if _covers_element(entry, purpose, element) and (
+                latest is None or (entry.date, entry.seq) >= (latest.date, latest.seq)
+            ):
+                latest = entry
+        if latest is None:
+            out.append(ElementConsent(element, fallback, None))
+        else:
+            out.append(ElementConsent(element, State(latest.decision.value), latest))
+    return out
+
+
+def latest_entry(
+    ledger: Iterable[ConsentRecord], purpose: Purpose, recipient: str, giver: Giver
+) -> ConsentRecord | None:
+    """The latest entry from ``giver`` covering the purpose and recipient, any elements."""
+    latest: ConsentRecord | None = None
+    for entry in ledger:
+        if (
+            giver(entry)
+            and covers(entry, purpose, recipient)
+            and (latest is None or (entry.date, entry.seq) >= (latest.date, latest.seq))
+        ):
+            latest = entry
+    return latest
+
+
+def reverification_due(entry: ConsentRecord, review: Period | None, today: date) -> bool:
+    """Consent older than the protocol's review period must be re-verified."""
+    if review is None:
+        return False
+    end = review.end(entry.date)
+    return end is not None and end < today
