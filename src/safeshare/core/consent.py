@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from safeshare.core.vocabulary import CAREGIVERS, ConsentDecision, ConsentKind, GivenBy
 from safeshare.core.world import ConsentRecord, Period, Purpose
@@ -75,18 +76,25 @@ def element_states(
     granted_in_scope = any(e.decision is ConsentDecision.GRANTED for e in relevant)
     fallback = State.OTHER_SCOPE if granted_elsewhere or granted_in_scope else State.MISSING
     out: list[ElementConsent] = []
+    relevant.reverse()  # the ledger is in (date, seq) order: the first hit is the latest
     for element in elements:
         latest: ConsentRecord | None = None
         for entry in relevant:
-            if _covers_element(entry, purpose, element) and (
-                latest is None or (entry.date, entry.seq) >= (latest.date, latest.seq)
-            ):
+            if _covers_element(entry, purpose, element):
                 latest = entry
+                break
         if latest is None:
             out.append(ElementConsent(element, fallback, None))
         else:
-            out.append(ElementConsent(element, State(latest.decision.value), latest))
+            out.append(ElementConsent(element, _STATES[latest.decision], latest))
     return out
+
+
+_STATES = {
+    ConsentDecision.GRANTED: State.GRANTED,
+    ConsentDecision.REFUSED: State.REFUSED,
+    ConsentDecision.WITHDRAWN: State.WITHDRAWN,
+}
 
 
 def latest_entry(
@@ -94,12 +102,8 @@ def latest_entry(
 ) -> ConsentRecord | None:
     """The latest entry from ``giver`` covering the purpose and recipient, any elements."""
     latest: ConsentRecord | None = None
-    for entry in ledger:
-        if (
-            giver(entry)
-            and covers(entry, purpose, recipient)
-            and (latest is None or (entry.date, entry.seq) >= (latest.date, latest.seq))
-        ):
+    for entry in ledger:  # in (date, seq) order: the last hit is the latest
+        if giver(entry) and covers(entry, purpose, recipient):
             latest = entry
     return latest
 
@@ -108,5 +112,10 @@ def reverification_due(entry: ConsentRecord, review: Period | None, today: date)
     """Consent older than the protocol's review period must be re-verified."""
     if review is None:
         return False
-    end = review.end(entry.date)
+    end = _period_end(review, entry.date)
     return end is not None and end < today
+
+
+@lru_cache(maxsize=4096)
+def _period_end(period: Period, start: date) -> date | None:
+    return period.end(start)

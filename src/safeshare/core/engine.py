@@ -8,7 +8,7 @@ the top-level decision folds the subjects' own decisions (``shared/scenarios/FOR
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from safeshare.core import consent, need_to_know, subject_access
@@ -132,17 +132,19 @@ def _decide_subject(ctx: _Share, subject: Subject) -> SubjectDecision:
     outcome = strictest((common.outcome, found.outcome))
     if not allowed:
         outcome = Outcome.DENY
-    conditions = _merge_conditions([*common.conditions, *found.conditions])
-    dropped = [e for e in unique([*common.dropped, *found.dropped]) if e not in allowed]
-    if dropped and outcome is not Outcome.DENY:
-        conditions = (*conditions, condition("drop-elements", elements=tuple(dropped)))
-    return SubjectDecision(
-        id=subject.id,
-        outcome=outcome,
-        reasons=unique_reasons([*common.reasons, *found.reasons]),
-        conditions=conditions if outcome is not Outcome.DENY else (),
-        data_elements=tuple(allowed) if outcome is not Outcome.DENY else (),
+    reasons = (
+        tuple(common.reasons)
+        if not found.reasons
+        else unique_reasons([*common.reasons, *found.reasons])
     )
+    if outcome is Outcome.DENY:
+        return SubjectDecision(subject.id, outcome, reasons)
+    conditions = _merge_conditions([*common.conditions, *found.conditions])
+    if common.dropped or found.dropped:
+        dropped = [e for e in unique([*common.dropped, *found.dropped]) if e not in allowed]
+        if dropped:
+            conditions = (*conditions, condition("drop-elements", elements=tuple(dropped)))
+    return SubjectDecision(subject.id, outcome, reasons, conditions, tuple(allowed))
 
 
 def _refusal_respected(
@@ -163,9 +165,11 @@ def _refusal_respected(
     return found
 
 
-def _merge_conditions(conditions: Iterable[Condition]) -> tuple[Condition, ...]:
+def _merge_conditions(conditions: Sequence[Condition]) -> tuple[Condition, ...]:
     """One condition per code, its elements, subjects and records united."""
     merged: dict[str, Condition] = {}
+    if len(conditions) < 2:
+        return tuple(conditions)
     for c in conditions:
         seen = merged.get(c.code)
         if seen is None:

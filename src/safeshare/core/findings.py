@@ -31,6 +31,8 @@ class Findings:
             self.dropped[e] = None
 
     def merge(self, other: Findings) -> None:
+        if not (other.reasons or other.conditions or other.dropped):
+            return
         self.reasons.extend(other.reasons)
         self.require(*other.conditions)
         self.drop(other.dropped)

@@ -277,7 +277,7 @@ class World:
             organisations=_index_by_id(organisations),
             subjects=_index_by_id(subjects),
             cases=case_map,
-            consents_by_subject={k: tuple(v) for k, v in ledger.items()},
+            consents_by_subject={k: tuple(sorted(v, key=_ledger_order)) for k, v in ledger.items()},
             assessments=assessment_map,
             staff=_index_by_id(staff),
             records=_index_by_id(records),
@@ -289,7 +289,12 @@ class World:
         )
 
     def consents(self, subject_id: str) -> tuple[ConsentRecord, ...]:
+        """The subject's ledger entries, oldest first: by date, then by ledger position."""
         return self.consents_by_subject.get(subject_id, ())
 
     def category(self, element: str) -> Category | None:
         return self.elements.get(element)
+
+
+def _ledger_order(record: ConsentRecord) -> tuple[date, int]:
+    return (record.date, record.seq)
