@@ -8,7 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from safeshare.core import consent
-from safeshare.core.children import caregiver_needed, sharing_in_best_interests
+from safeshare.core.children import (
+    assessed_against_sharing,
+    caregiver_needed,
+    sharing_in_best_interests,
+)
 from safeshare.core.consent import ElementConsent, State
 from safeshare.core.decision import Outcome, Reason
 from safeshare.core.findings import Findings
@@ -165,6 +169,25 @@ def _consent_reason(
     return reason(code, outcome, **params)
 
 
+def child_best_interests(world: World, subject: Subject, basis: Basis) -> Findings:
+    """Whatever the basis (vital interests aside), a child's data does not go where her best
+    interests assessment concluded that sharing is not in them."""
+    found = Findings()
+    if basis in (Basis.VITAL_INTERESTS, Basis.BEST_INTERESTS) or not subject.is_child(world.today):
+        return found
+    against = assessed_against_sharing(world, subject.id)
+    if against is not None:
+        found.add(
+            reason(
+                "best-interests-not-determined",
+                Outcome.DENY,
+                subject=subject.id,
+                detail=f": the assessment {against.id} concludes that it is not",
+            )
+        )
+    return found
+
+
 def without_consent(
     world: World, subject: Subject, basis: Basis, purpose: Purpose | None, recipient: str
 ) -> Findings:
@@ -184,7 +207,9 @@ def without_consent(
             )
             return found
         if not sharing_in_best_interests(world, subject.id):
-            found.add(reason("best-interests-not-determined", Outcome.DENY, subject=subject.id))
+            found.add(
+                reason("best-interests-not-determined", Outcome.DENY, subject=subject.id, detail="")
+            )
             return found
         _inform(found, subject)
     elif basis is Basis.VITAL_INTERESTS:

@@ -31,3 +31,13 @@ def sharing_in_best_interests(world: World, subject_id: str) -> bool:
     """Whether the latest best interests assessment concludes that sharing is in them."""
     bia = latest_best_interests(world, subject_id)
     return bia is not None and bia.outcome is BestInterestsOutcome.SHARE
+
+
+def assessed_against_sharing(world: World, subject_id: str) -> Assessment | None:
+    """The latest best interests assessment, when it concludes that sharing is not in the
+    child's best interests ("not ok to share ... when it's not in the child's best
+    interests", Legitimate Purposes > Closed cases)."""
+    bia = latest_best_interests(world, subject_id)
+    if bia is not None and bia.outcome is BestInterestsOutcome.DO_NOT_SHARE:
+        return bia
+    return None

@@ -12,7 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from safeshare.core import consent, need_to_know, subject_access
-from safeshare.core.bases import ConsentScope, consent_basis, without_consent
+from safeshare.core.bases import (
+    ConsentScope,
+    child_best_interests,
+    consent_basis,
+    without_consent,
+)
 from safeshare.core.closed_cases import needs_reconfirmation
 from safeshare.core.decision import Condition, Decision, Outcome, SubjectDecision, strictest
 from safeshare.core.do_no_harm import contact_findings, label_findings, recipient_findings
@@ -127,6 +132,7 @@ def _decide_subject(ctx: _Share, subject: Subject) -> SubjectDecision:
         found.merge(by_consent)
     elif request.basis is not Basis.CONSENT:
         found.merge(without_consent(world, subject, request.basis, purpose, request.recipient))
+    found.merge(child_best_interests(world, subject, request.basis))
     found.merge(contact_findings(subject, request.contact_method, purpose))
 
     outcome = strictest((common.outcome, found.outcome))

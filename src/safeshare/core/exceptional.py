@@ -105,5 +105,7 @@ def check_basis(
             genuine = True
             found.add(reason("exceptional-review", Outcome.ESCALATE, circumstance=described))
     if genuine and risk is None:
-        found.add(reason("risk-assessment-missing", Outcome.ESCALATE))
+        # "DO conduct a risk assessment before sharing any information": even in an
+        # emergency, nothing goes before the benefits and risks are weighed and recorded.
+        found.add(reason("risk-assessment-missing", Outcome.DENY))
     return BasisCheck(found, genuine=genuine)

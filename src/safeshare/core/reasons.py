@@ -131,8 +131,8 @@ REASONS: dict[str, Entry] = {
         "Use consent as the basis, or the basis the Note provides for this situation.",
     ),
     "best-interests-not-determined": Entry(
-        "Best interests are claimed for {subject} but no best interests assessment concludes "
-        "that sharing is in the child's best interests.",
+        "No best interests assessment concludes that sharing the data of {subject} is in the "
+        "child's best interests{detail}.",
         BEST_INTERESTS,
         "Conduct a best interests assessment (BIA/BID) first.",
     ),

@@ -1,0 +1,53 @@
+"""The tamper-evident audit log: a SHA-256 hash chain over canonical event bodies (ids and
+codes only, never personal data in clear), anchored by Ed25519-signed checkpoints. Pure
+functions; the store appends and reads the rows. See :mod:`safeshare.audit.chain`."""
+
+from safeshare.audit.chain import (
+    BODY_VERSION,
+    CHECKPOINT_DOMAIN,
+    GENESIS_HASH,
+    HASH_BYTES,
+    AuditBodyError,
+    AuditEventBody,
+    Checkpoint,
+    SigningKey,
+    StoredEvent,
+    VerificationResult,
+    canonical_bytes,
+    chain_hash,
+    checkpoint_message,
+    load_public_key,
+    next_link,
+    parse_body,
+    public_key_id,
+    sign_checkpoint,
+    utc_timestamp,
+    verify_chain,
+    verify_chain_rows,
+    verify_checkpoint,
+)
+
+__all__ = [
+    "BODY_VERSION",
+    "CHECKPOINT_DOMAIN",
+    "GENESIS_HASH",
+    "HASH_BYTES",
+    "AuditBodyError",
+    "AuditEventBody",
+    "Checkpoint",
+    "SigningKey",
+    "StoredEvent",
+    "VerificationResult",
+    "canonical_bytes",
+    "chain_hash",
+    "checkpoint_message",
+    "load_public_key",
+    "next_link",
+    "parse_body",
+    "public_key_id",
+    "sign_checkpoint",
+    "utc_timestamp",
+    "verify_chain",
+    "verify_chain_rows",
+    "verify_checkpoint",
+]
