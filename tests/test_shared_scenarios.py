@@ -1,4 +1,5 @@
-"""The shared scenarios (tests/scenarios/shared, a verbatim copy of shared/scenarios): each is
+"""The shared scenarios (tests/scenarios/shared, a verbatim copy of shared/scenarios) and the
+team's own (tests/scenarios/extra): each is
 decided in-process with its ``expect:`` block removed, and compared exactly as
 shared/tools/score_scenarios.py compares; one is also run through the real console script."""
 
@@ -18,6 +19,8 @@ from safeshare.scenario import parse_scenario
 
 SHARED = Path(__file__).resolve().parent / "scenarios" / "shared"
 FILES = sorted(SHARED.glob("*.yaml"))
+# Scenarios written from the Note by the team, in the same format (the examiner's view).
+EXTRA = sorted((Path(__file__).resolve().parent / "scenarios" / "extra").glob("*.yaml"))
 
 
 def _codes(items: Any) -> set[str]:
@@ -93,6 +96,18 @@ def test_shared_scenario(path: Path) -> None:
     assert scenario.expect is None
     got = decide(scenario.world, scenario.request).to_dict()
     assert compare(expect, got) == []
+
+
+@pytest.mark.parametrize("path", EXTRA, ids=lambda p: p.stem)
+def test_extra_scenario(path: Path) -> None:
+    data, expect = _blind(path)
+    scenario = parse_scenario(data, str(path))
+    got = decide(scenario.world, scenario.request).to_dict()
+    assert compare(expect, got) == []
+
+
+def test_extra_scenarios_are_there() -> None:
+    assert len(EXTRA) >= 40
 
 
 def test_console_script_on_a_scenario(tmp_path: Path) -> None:
