@@ -22,6 +22,7 @@ app = typer.Typer(
 # or adds a sub-application with ``app.add_typer``).
 COMMAND_MODULES: tuple[str, ...] = (
     "safeshare.cli.evaluate",
+    "safeshare.cli.store_commands",
 )
 
 

@@ -1,0 +1,74 @@
+"""The one place that builds engines and loads keys: from settings to a :class:`Store`.
+
+Nothing connects to a database or reads a key at import time. In development, demo and test
+a missing field key file or audit signing key is generated under the data directory; in
+production both must be given (settings refuse to start otherwise).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from safeshare.audit.chain import SigningKey
+from safeshare.crypto.fields import FieldCipher, Keyring
+from safeshare.settings import Settings
+from safeshare.store import migrate
+from safeshare.store.audit_log import CheckpointSigner
+from safeshare.store.database import make_engine, session_factory
+from safeshare.store.fields import Sealer
+from safeshare.store.unit import Store
+
+
+class MissingKeyError(RuntimeError):
+    """A key file the settings name does not exist (keys are never generated in production)."""
+
+
+def load_keyring(settings: Settings) -> tuple[Keyring, Path | None]:
+    """The field keyring, from SAFESHARE_FIELD_KEYS or the key file (generated if allowed)."""
+    if settings.field_keys is not None:
+        return Keyring.from_env(settings.field_keys.get_secret_value()), None
+    path = settings.resolved_field_key_file()
+    if not path.exists():
+        if not settings.convenience:
+            raise MissingKeyError(f"field key file {path} does not exist")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Keyring.generate().write(path)
+    return Keyring.from_file(path), path
+
+
+def load_signing_key(settings: Settings) -> SigningKey:
+    """The Ed25519 checkpoint signing key (a file outside the database; generated in
+    development, demo and test when missing)."""
+    path = settings.resolved_audit_key_file()
+    if not path.exists():
+        if not settings.convenience:
+            raise MissingKeyError(f"audit signing key {path} does not exist")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        SigningKey.generate().save(path)
+    return SigningKey.load(path)
+
+
+def bootstrap(settings: Settings | None = None, *, upgrade: bool = False) -> Store:
+    """Builds the store from settings: engine (with pragmas), sessions, cipher, signer."""
+    settings = settings or Settings()
+    engine = make_engine(settings.resolved_database_url(), busy_timeout_ms=settings.busy_timeout_ms)
+    if upgrade:
+        migrate.upgrade(engine)
+    keyring, key_file = load_keyring(settings)
+    signing = load_signing_key(settings)
+    public_keys = {signing.key_id: signing.public_key()}
+    signer = CheckpointSigner(
+        private_key=signing.private_key,
+        key_id=signing.key_id,
+        every=settings.checkpoint_every,
+        public_keys=public_keys,
+    )
+    return Store(
+        engine=engine,
+        sessions=session_factory(engine),
+        sealer=Sealer(FieldCipher(keyring)),
+        signer=signer,
+        public_keys=public_keys,
+        keyring=keyring,
+        field_key_file=key_file,
+    )

@@ -1,0 +1,1 @@
+"""The operation's store: tables, migrations, the consent ledger, the audit chain."""

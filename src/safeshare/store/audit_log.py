@@ -1,0 +1,158 @@
+"""The tamper-evident audit log, in the caller's transaction.
+
+Every event is a link of a hash chain (:mod:`safeshare.audit.chain`). Appending locks the single
+chain-head row first (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the transaction
+already began with ``BEGIN IMMEDIATE``, which serialises writers), so two writers can never
+both extend the same head. Events hold ids and codes, never personal data in clear: details
+are checked to be flat scalars and the caller passes ids only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from safeshare.audit import chain
+from safeshare.store.models import AuditCheckpointRow, AuditEventRow, AuditHeadRow
+
+HEAD_ID = 1
+Scalar = str | int | bool | None
+
+
+class AuditDetailsError(ValueError):
+    """Audit details must be flat scalars (ids, codes, counts): never free text or records."""
+
+
+@dataclass(frozen=True)
+class CheckpointSigner:
+    """The Ed25519 key that signs checkpoints, and how often to sign one."""
+
+    private_key: Any
+    key_id: str
+    every: int = 1000
+    public_keys: Mapping[str, Any] = field(default_factory=dict)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(at: datetime) -> str:
+    return chain.utc_timestamp(at)
+
+
+def _lock_head(session: Session) -> AuditHeadRow:
+    head = session.execute(
+        select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).with_for_update()
+    ).scalar_one()
+    return head
+
+
+def append_event(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    codes: Iterable[str] = (),
+    details: Mapping[str, Scalar] | None = None,
+    signer: CheckpointSigner | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Appends one event to the chain inside the caller's transaction; returns its seq."""
+    clean = dict(details or {})
+    for key, value in clean.items():
+        if not isinstance(value, str | int | bool | type(None)):
+            raise AuditDetailsError(f"audit detail {key!r} must be a scalar id, code or count")
+    head = _lock_head(session)
+    prev_hash = head.hash if head.seq else chain.GENESIS_HASH
+    seq = head.seq + 1
+    stamp = _iso(at or now())
+    body = chain.AuditEventBody(
+        seq=seq,
+        at=stamp,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        codes=tuple(sorted(set(codes))),
+        details=clean,
+    )
+    body_bytes, new_hash = chain.next_link(prev_hash, body)
+    session.add(AuditEventRow(seq=seq, body=body_bytes, prev_hash=prev_hash, hash=new_hash))
+    session.execute(
+        update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(seq=seq, hash=new_hash)
+    )
+    session.flush()
+    if signer is not None and seq % signer.every == 0:
+        _write_checkpoint(session, signer, seq, new_hash, stamp)
+    return seq
+
+
+def _write_checkpoint(
+    session: Session, signer: CheckpointSigner, seq: int, head_hash: bytes, stamp: str
+) -> AuditCheckpointRow:
+    cp = chain.sign_checkpoint(signer.private_key, signer.key_id, seq, head_hash, stamp)
+    row = AuditCheckpointRow(
+        seq=cp.seq, head_hash=cp.head_hash, at=cp.at, key_id=cp.key_id, signature=cp.signature
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def checkpoint(session: Session, signer: CheckpointSigner) -> AuditCheckpointRow | None:
+    """Signs a checkpoint at the current head (in the caller's transaction); the existing one
+    when the head already has one; None when the chain is empty."""
+    head = _lock_head(session)
+    if head.seq == 0:
+        return None
+    existing = session.get(AuditCheckpointRow, head.seq)
+    if existing is not None:
+        return existing
+    return _write_checkpoint(session, signer, head.seq, head.hash, _iso(now()))
+
+
+def event_rows(session: Session) -> Sequence[tuple[int, bytes, bytes, bytes]]:
+    rows = session.execute(
+        select(
+            AuditEventRow.seq, AuditEventRow.body, AuditEventRow.prev_hash, AuditEventRow.hash
+        ).order_by(AuditEventRow.seq)
+    ).all()
+    return [(r[0], bytes(r[1]), bytes(r[2]), bytes(r[3])) for r in rows]
+
+
+def checkpoints(session: Session) -> list[Any]:
+    rows = session.scalars(select(AuditCheckpointRow).order_by(AuditCheckpointRow.seq)).all()
+    return [
+        chain.Checkpoint(
+            seq=r.seq,
+            head_hash=bytes(r.head_hash),
+            at=r.at,
+            key_id=r.key_id,
+            signature=bytes(r.signature),
+        )
+        for r in rows
+    ]
+
+
+def verify(session: Session, public_keys: Mapping[str, Any]) -> Any:
+    """Checks the whole chain and every checkpoint: a ``chain.VerificationResult``."""
+    return chain.verify_chain_rows(event_rows(session), checkpoints(session), public_keys)
+
+
+def read_events(session: Session, after: int = 0, limit: int = 100) -> list[chain.AuditEventBody]:
+    """Parsed event bodies after ``after`` (oldest first)."""
+    rows = session.scalars(
+        select(AuditEventRow.body)
+        .where(AuditEventRow.seq > after)
+        .order_by(AuditEventRow.seq)
+        .limit(limit)
+    )
+    return [chain.parse_body(bytes(b)) for b in rows]
