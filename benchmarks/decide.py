@@ -1,6 +1,6 @@
 """Decisions per second, in process, on a large operation.
 
-    .venv/bin/python benchmarks/decide.py [--subjects 100000] [--consents 500000] [--requests 200000]
+    .venv/bin/python benchmarks/decide.py [--subjects N] [--consents N] [--requests N]
 
 Builds one world (100,000 subjects and cases, 500,000 consent ledger entries; indexes built
 once), then decides a mix of the scenario kinds: referrals with consent granted, refused,
@@ -32,6 +32,7 @@ from safeshare.core.request import (
     SubjectAccessRequest,
 )
 from safeshare.core.vocabulary import (
+    AssessmentKind,
     Basis,
     BenefitKind,
     CaseStatus,
@@ -59,14 +60,19 @@ from safeshare.core.world import (
     Subject,
     World,
 )
-from safeshare.core.vocabulary import AssessmentKind
 
 TODAY = date(2026, 3, 1)
 ORGS = ["unhcr", "ngo-a", "ngo-b", "ngo-c"]
 
 
-def _purpose(pid: str, general: GeneralPurpose, sender: str, recipient: str, elements: list[str],
-             kind: BenefitKind = BenefitKind.DIRECT) -> Purpose:
+def _purpose(
+    pid: str,
+    general: GeneralPurpose,
+    sender: str,
+    recipient: str,
+    elements: list[str],
+    kind: BenefitKind = BenefitKind.DIRECT,
+) -> Purpose:
     return Purpose(
         id=pid,
         general=general,
@@ -83,18 +89,49 @@ def _purpose(pid: str, general: GeneralPurpose, sender: str, recipient: str, ele
 
 
 PURPOSES = [
-    _purpose("legal-aid-referral", GeneralPurpose.IMMEDIATE_REFERRAL, "ngo-a", "ngo-b",
-             ["name", "phone", "service_needed", "referral_id"]),
-    _purpose("cash-eligibility", GeneralPurpose.ELIGIBILITY, "ngo-a", "unhcr",
-             ["individual_number", "specific_needs_codes"]),
-    _purpose("legal-aid-feedback", GeneralPurpose.REFERRAL_FEEDBACK, "ngo-b", "ngo-a",
-             ["referral_id", "referral_status", "status_dates", "services_provided"]),
-    _purpose("closed-summary", GeneralPurpose.CLOSED_CASE_TRANSFER, "ngo-a", "unhcr",
-             ["individual_number", "case_summary"]),
-    _purpose("survey-analysis", GeneralPurpose.STATISTICS, "ngo-a", "unhcr",
-             ["sex", "age", "service_outcome"], BenefitKind.INDIRECT),
-    _purpose("emergency-care", GeneralPurpose.IMMEDIATE_REFERRAL, "ngo-a", "ngo-c",
-             ["name", "phone", "location", "mental_health_status"]),
+    _purpose(
+        "legal-aid-referral",
+        GeneralPurpose.IMMEDIATE_REFERRAL,
+        "ngo-a",
+        "ngo-b",
+        ["name", "phone", "service_needed", "referral_id"],
+    ),
+    _purpose(
+        "cash-eligibility",
+        GeneralPurpose.ELIGIBILITY,
+        "ngo-a",
+        "unhcr",
+        ["individual_number", "specific_needs_codes"],
+    ),
+    _purpose(
+        "legal-aid-feedback",
+        GeneralPurpose.REFERRAL_FEEDBACK,
+        "ngo-b",
+        "ngo-a",
+        ["referral_id", "referral_status", "status_dates", "services_provided"],
+    ),
+    _purpose(
+        "closed-summary",
+        GeneralPurpose.CLOSED_CASE_TRANSFER,
+        "ngo-a",
+        "unhcr",
+        ["individual_number", "case_summary"],
+    ),
+    _purpose(
+        "survey-analysis",
+        GeneralPurpose.STATISTICS,
+        "ngo-a",
+        "unhcr",
+        ["sex", "age", "service_outcome"],
+        BenefitKind.INDIRECT,
+    ),
+    _purpose(
+        "emergency-care",
+        GeneralPurpose.IMMEDIATE_REFERRAL,
+        "ngo-a",
+        "ngo-c",
+        ["name", "phone", "location", "mental_health_status"],
+    ),
 ]
 
 
@@ -102,8 +139,9 @@ def build_world(n_subjects: int, n_consents: int, rng: random.Random) -> World:
     orgs = [Organisation("unhcr", OrgKind.UNHCR)] + [
         Organisation(o, OrgKind.PARTNER, DPAssessment.PASSED) for o in ORGS[1:]
     ]
-    protocol = Protocol("op-dsp", endorsed=True, consent_review=Period("P1Y", years=1),
-                        purposes=tuple(PURPOSES))
+    protocol = Protocol(
+        "op-dsp", endorsed=True, consent_review=Period("P1Y", years=1), purposes=tuple(PURPOSES)
+    )
     subjects, cases, records = [], [], []
     for i in range(n_subjects):
         child = i % 10 == 0
@@ -115,9 +153,15 @@ def build_world(n_subjects: int, n_consents: int, rng: random.Random) -> World:
                 caregiver=Caregiver() if child else None,
             )
         )
-        cases.append(Case(id=f"c{i}", subject=f"s{i}", owner="ngo-a",
-                          status=CaseStatus.CLOSED if i % 7 == 0 else CaseStatus.OPEN,
-                          closed_on=TODAY - timedelta(days=30) if i % 7 == 0 else None))
+        cases.append(
+            Case(
+                id=f"c{i}",
+                subject=f"s{i}",
+                owner="ngo-a",
+                status=CaseStatus.CLOSED if i % 7 == 0 else CaseStatus.OPEN,
+                closed_on=TODAY - timedelta(days=30) if i % 7 == 0 else None,
+            )
+        )
         records.append(Record(id=f"f{i}", subject=f"s{i}", category="registration"))
     consents = []
     pids = [p.id for p in PURPOSES]
@@ -126,8 +170,13 @@ def build_world(n_subjects: int, n_consents: int, rng: random.Random) -> World:
         child = i % 10 == 0
         purpose = pids[(j // n_subjects + i) % len(pids)]
         roll = rng.random()
-        decision = (ConsentDecision.GRANTED if roll < 0.8 else
-                    ConsentDecision.REFUSED if roll < 0.9 else ConsentDecision.WITHDRAWN)
+        decision = (
+            ConsentDecision.GRANTED
+            if roll < 0.8
+            else ConsentDecision.REFUSED
+            if roll < 0.9
+            else ConsentDecision.WITHDRAWN
+        )
         consents.append(
             ConsentRecord(
                 subject=f"s{i}",
@@ -139,14 +188,32 @@ def build_world(n_subjects: int, n_consents: int, rng: random.Random) -> World:
                 stage=ConsentStage.REFERRAL,
             )
         )
-    assessments = [Assessment("risk-1", AssessmentKind.RISK, TODAY, benefits_outweigh_risks=True,
-                              recipient_safe=True)]
-    staff = [Staff("u1", "ngo-a", "caseworker", Duty.CASE_MANAGEMENT,
-                   frozenset(f"c{i}" for i in range(0, n_subjects, 2))),
-             Staff("u2", "ngo-a", "senior-protection-officer", Duty.OVERSIGHT)]
-    return World.build(today=TODAY, protocol=protocol, organisations=orgs, subjects=subjects,
-                       cases=cases, consents=consents, assessments=assessments, staff=staff,
-                       records=records)
+    assessments = [
+        Assessment(
+            "risk-1", AssessmentKind.RISK, TODAY, benefits_outweigh_risks=True, recipient_safe=True
+        )
+    ]
+    staff = [
+        Staff(
+            "u1",
+            "ngo-a",
+            "caseworker",
+            Duty.CASE_MANAGEMENT,
+            frozenset(f"c{i}" for i in range(0, n_subjects, 2)),
+        ),
+        Staff("u2", "ngo-a", "senior-protection-officer", Duty.OVERSIGHT),
+    ]
+    return World.build(
+        today=TODAY,
+        protocol=protocol,
+        organisations=orgs,
+        subjects=subjects,
+        cases=cases,
+        consents=consents,
+        assessments=assessments,
+        staff=staff,
+        records=records,
+    )
 
 
 def make_requests(n: int, n_subjects: int, rng: random.Random) -> list[tuple[str, object]]:
@@ -155,50 +222,146 @@ def make_requests(n: int, n_subjects: int, rng: random.Random) -> list[tuple[str
         s = f"s{rng.randrange(n_subjects)}"
         k = rng.randrange(100)
         if k < 35:
-            out.append(("referral", ShareRequest("ngo-a", "ngo-b", "legal-aid-referral",
-                                                 Basis.CONSENT, ("name", "phone", "service_needed"),
-                                                 subjects=(s,), label="High priority referral",
-                                                 contact_method="phone")))
+            out.append(
+                (
+                    "referral",
+                    ShareRequest(
+                        "ngo-a",
+                        "ngo-b",
+                        "legal-aid-referral",
+                        Basis.CONSENT,
+                        ("name", "phone", "service_needed"),
+                        subjects=(s,),
+                        label="High priority referral",
+                        contact_method="phone",
+                    ),
+                )
+            )
         elif k < 45:
-            out.append(("eligibility-extra-elements", ShareRequest(
-                "ngo-a", "unhcr", "cash-eligibility", Basis.CONSENT,
-                ("individual_number", "specific_needs_codes", "incident_description"),
-                subjects=(s, f"s{rng.randrange(n_subjects)}", f"s{rng.randrange(n_subjects)}"))))
+            out.append(
+                (
+                    "eligibility-extra-elements",
+                    ShareRequest(
+                        "ngo-a",
+                        "unhcr",
+                        "cash-eligibility",
+                        Basis.CONSENT,
+                        ("individual_number", "specific_needs_codes", "incident_description"),
+                        subjects=(
+                            s,
+                            f"s{rng.randrange(n_subjects)}",
+                            f"s{rng.randrange(n_subjects)}",
+                        ),
+                    ),
+                )
+            )
         elif k < 55:
-            out.append(("feedback", ShareRequest("ngo-b", "ngo-a", "legal-aid-feedback",
-                                                 Basis.CONSENT,
-                                                 ("referral_id", "referral_status",
-                                                  "services_provided"), subjects=(s,))))
+            out.append(
+                (
+                    "feedback",
+                    ShareRequest(
+                        "ngo-b",
+                        "ngo-a",
+                        "legal-aid-feedback",
+                        Basis.CONSENT,
+                        ("referral_id", "referral_status", "services_provided"),
+                        subjects=(s,),
+                    ),
+                )
+            )
         elif k < 60:
-            out.append(("closed-case", ShareRequest("ngo-a", "unhcr", "closed-summary",
-                                                    Basis.CONSENT,
-                                                    ("individual_number", "case_summary"),
-                                                    subjects=(s,))))
+            out.append(
+                (
+                    "closed-case",
+                    ShareRequest(
+                        "ngo-a",
+                        "unhcr",
+                        "closed-summary",
+                        Basis.CONSENT,
+                        ("individual_number", "case_summary"),
+                        subjects=(s,),
+                    ),
+                )
+            )
         elif k < 65:
-            out.append(("statistics", ShareRequest("ngo-a", "unhcr", "survey-analysis",
-                                                   Basis.CONSENT, ("name", "sex", "service_outcome"),
-                                                   subjects=(s,))))
+            out.append(
+                (
+                    "statistics",
+                    ShareRequest(
+                        "ngo-a",
+                        "unhcr",
+                        "survey-analysis",
+                        Basis.CONSENT,
+                        ("name", "sex", "service_outcome"),
+                        subjects=(s,),
+                    ),
+                )
+            )
         elif k < 70:
-            out.append(("vital-interests", ShareRequest(
-                "ngo-a", "ngo-c", "emergency-care", Basis.VITAL_INTERESTS,
-                ("name", "phone", "location"), subjects=(s,), risk_assessment="risk-1",
-                circumstance=Circumstance(CircumstanceKind.EMERGENCY, immediate=True))))
+            out.append(
+                (
+                    "vital-interests",
+                    ShareRequest(
+                        "ngo-a",
+                        "ngo-c",
+                        "emergency-care",
+                        Basis.VITAL_INTERESTS,
+                        ("name", "phone", "location"),
+                        subjects=(s,),
+                        risk_assessment="risk-1",
+                        circumstance=Circumstance(CircumstanceKind.EMERGENCY, immediate=True),
+                    ),
+                )
+            )
         elif k < 72:
-            out.append(("blanket-selection", ShareRequest(
-                "ngo-a", "ngo-b", "legal-aid-referral", Basis.CONSENT, ("name", "phone"),
-                select=Selection(owner="ngo-c"))))
+            out.append(
+                (
+                    "blanket-selection",
+                    ShareRequest(
+                        "ngo-a",
+                        "ngo-b",
+                        "legal-aid-referral",
+                        Basis.CONSENT,
+                        ("name", "phone"),
+                        select=Selection(owner="ngo-c"),
+                    ),
+                )
+            )
         elif k < 76:
-            out.append(("label-home-visit", ShareRequest(
-                "ngo-a", "ngo-b", "legal-aid-referral", Basis.CONSENT, ("name", "phone"),
-                subjects=(s,), label="GBV referral", contact_method="home-visit")))
+            out.append(
+                (
+                    "label-home-visit",
+                    ShareRequest(
+                        "ngo-a",
+                        "ngo-b",
+                        "legal-aid-referral",
+                        Basis.CONSENT,
+                        ("name", "phone"),
+                        subjects=(s,),
+                        label="GBV referral",
+                        contact_method="home-visit",
+                    ),
+                )
+            )
         elif k < 92:
-            out.append(("staff-access", StaffAccessRequest(
-                rng.choice(["u1", "u2"]), f"c{rng.randrange(n_subjects)}",
-                ("name", "incident_description", "specific_needs_codes"))))
+            out.append(
+                (
+                    "staff-access",
+                    StaffAccessRequest(
+                        rng.choice(["u1", "u2"]),
+                        f"c{rng.randrange(n_subjects)}",
+                        ("name", "incident_description", "specific_needs_codes"),
+                    ),
+                )
+            )
         else:
             i = rng.randrange(n_subjects)
-            out.append(("subject-access", SubjectAccessRequest(
-                f"s{i}", (f"f{i}", f"f{(i + 1) % n_subjects}"))))
+            out.append(
+                (
+                    "subject-access",
+                    SubjectAccessRequest(f"s{i}", (f"f{i}", f"f{(i + 1) % n_subjects}")),
+                )
+            )
     return out
 
 
@@ -251,24 +414,34 @@ def main() -> None:
     stats = pstats.Stats(prof, stream=stream)
     total_tt = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]
     top = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:12]  # type: ignore[attr-defined]
-    print(json.dumps({
-        "benchmark": "decide",
-        "python": sys.version.split()[0],
-        "machine": f"{platform.machine()} {platform.processor() or platform.platform()}",
-        "subjects": args.subjects,
-        "consent_records": args.consents,
-        "requests": args.requests,
-        "world_build_s": round(build_s, 2),
-        "decisions_per_s": round(args.requests / total_s),
-        "baseline_index_reads_s": round(base_s, 4),
-        "decide_vs_baseline_ratio": round(total_s / base_s, 1),
-        "per_kind_decisions_per_s": {k: round(len(v) / sum(v)) for k, v in sorted(per_kind.items())},
-        "outcomes": outcomes,
-        "where_time_goes_self_share": [
-            {"function": f"{fn[0].split('/')[-1]}:{fn[2]}", "share": round(v[2] / total_tt, 3)}
-            for fn, v in top
-        ],
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "decide",
+                "python": sys.version.split()[0],
+                "machine": f"{platform.machine()} {platform.processor() or platform.platform()}",
+                "subjects": args.subjects,
+                "consent_records": args.consents,
+                "requests": args.requests,
+                "world_build_s": round(build_s, 2),
+                "decisions_per_s": round(args.requests / total_s),
+                "baseline_index_reads_s": round(base_s, 4),
+                "decide_vs_baseline_ratio": round(total_s / base_s, 1),
+                "per_kind_decisions_per_s": {
+                    k: round(len(v) / sum(v)) for k, v in sorted(per_kind.items())
+                },
+                "outcomes": outcomes,
+                "where_time_goes_self_share": [
+                    {
+                        "function": f"{fn[0].split('/')[-1]}:{fn[2]}",
+                        "share": round(v[2] / total_tt, 3),
+                    }
+                    for fn, v in top
+                ],
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -25,12 +25,13 @@ def closing_date(world: World, subject_id: str, owner: str) -> date | None:
 
 
 def reconfirmed(entry: ConsentRecord, world: World, subject_id: str, owner: str) -> bool:
-    """Consent counts as reconfirmed when given at closure or review, or on or after the day
-    the case was closed."""
-    if entry.stage in (ConsentStage.CLOSURE, ConsentStage.REVIEW):
-        return True
+    """Consent counts as reconfirmed when given on or after the day the case was closed; where
+    no closing date is on record, when it was asked at closure or at a review. (Consent given
+    at the closure of an earlier case does not reconfirm a later one.)"""
     closing = closing_date(world, subject_id, owner)
-    return closing is not None and entry.date >= closing
+    if closing is not None:
+        return entry.date >= closing
+    return entry.stage in (ConsentStage.CLOSURE, ConsentStage.REVIEW)
 
 
 def needs_reconfirmation(entry: ConsentRecord, world: World, subject: Subject, owner: str) -> bool:
