@@ -39,6 +39,8 @@ class Findings:
 
     @property
     def outcome(self) -> Outcome:
+        if not (self.reasons or self.conditions or self.dropped):
+            return Outcome.ALLOW
         base = strictest(r.outcome for r in self.reasons)
         if self.conditions or self.dropped:
             return strictest((base, Outcome.ALLOW_WITH_CONDITIONS))

@@ -95,10 +95,10 @@ class Purpose:
     feedback: tuple[str, ...] = ()
     explanation: str = ""
     label: str = ""
+    element_set: frozenset[str] = field(init=False, repr=False, compare=False)
 
-    @property
-    def element_set(self) -> frozenset[str]:
-        return frozenset(self.data_elements)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "element_set", frozenset(self.data_elements))
 
 
 @dataclass(frozen=True, slots=True)
