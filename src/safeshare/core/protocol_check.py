@@ -26,6 +26,14 @@ from safeshare.core.world import Organisation, Protocol, Purpose
 # them for statistics is a warning, listing a direct identifier an error.
 AGGREGATE_DIMENSIONS = frozenset({"sex", "age", "nationality", "language", "location"})
 
+# A purpose stated for survivors of gender-based violence (Protection Sensitive Processing:
+# "DON'T follow up with GBV survivors in their home").
+GBV_WORDS = re.compile(
+    r"\b(s?gbv|gender[- ]based|sexual (and gender[- ]based )?violence|rape|ipv|"
+    r"intimate partner|domestic violence)\b",
+    re.IGNORECASE,
+)
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -216,13 +224,18 @@ def _check_purpose(purpose: Purpose, categories: Mapping[str, Category]) -> list
             )
         )
     if HOME_VISIT in purpose.contact_methods:
+        for_survivors = bool(GBV_WORDS.search(" ".join((pid, purpose.benefit, *purpose.services))))
         out.append(
             _finding(
                 "unsafe-contact-method",
                 pid,
-                WARNING,
-                "Home visits must never be used to follow up with survivors of GBV; the engine "
-                "refuses them for those cases.",
+                ERROR if for_survivors else WARNING,
+                (
+                    "This purpose serves survivors of GBV: never follow them up in their home."
+                    if for_survivors
+                    else "Home visits must never be used to follow up with survivors of GBV; "
+                    "for those cases a safe contact method is required."
+                ),
                 SENSITIVE,
             )
         )
