@@ -8,8 +8,9 @@ production both must be given (settings refuse to start otherwise).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from safeshare.audit.chain import SigningKey
+from safeshare.audit.chain import SigningKey, load_public_key, public_key_id
 from safeshare.crypto.fields import FieldCipher, Keyring
 from safeshare.settings import Settings
 from safeshare.store import migrate
@@ -48,6 +49,33 @@ def load_signing_key(settings: Settings) -> SigningKey:
     return SigningKey.load(path)
 
 
+def _pem_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix == ".pem" and p.is_file())
+    if not path.exists():
+        raise MissingKeyError(f"trusted audit public key {path} does not exist")
+    return [path]
+
+
+def load_trusted_public_keys(settings: Settings) -> dict[str, Any]:
+    """Extra trusted audit public keys (key id → key): the PEM files and directories named by
+    SAFESHARE_AUDIT_TRUSTED_KEYS, and the retired keys kept next to the signing key by
+    ``safeshare audit rotate-signing-key``. Key ids are derived from the public keys."""
+    keys: dict[str, Any] = {}
+    sources = [*settings.audit_trusted_keys]
+    retired = settings.resolved_trusted_keys_dir()
+    if retired.is_dir():
+        sources.append(retired)
+    for source in sources:
+        for pem in _pem_files(Path(source)):
+            try:
+                key = load_public_key(pem.read_bytes())
+            except ValueError as exc:
+                raise MissingKeyError(f"{pem} is not an Ed25519 public key (PEM): {exc}") from None
+            keys[public_key_id(key)] = key
+    return keys
+
+
 def bootstrap(settings: Settings | None = None, *, upgrade: bool = False) -> Store:
     """Builds the store from settings: engine (with pragmas), sessions, cipher, signer."""
     settings = settings or Settings()
@@ -56,7 +84,7 @@ def bootstrap(settings: Settings | None = None, *, upgrade: bool = False) -> Sto
         migrate.upgrade(engine)
     keyring, key_file = load_keyring(settings)
     signing = load_signing_key(settings)
-    public_keys = {signing.key_id: signing.public_key()}
+    public_keys = {**load_trusted_public_keys(settings), signing.key_id: signing.public_key()}
     signer = CheckpointSigner(
         private_key=signing.private_key,
         key_id=signing.key_id,

@@ -7,14 +7,17 @@ the user's data directory, an unsigned audit log, a SQLite file nobody chose.
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Any
 
 import platformdirs
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "safeshare"
+TRUSTED_KEYS_DIR = "trusted-audit-keys"
 
 
 class Env(StrEnum):
@@ -52,10 +55,24 @@ class Settings(BaseSettings):
     audit_key_file: Path | None = Field(
         default=None, description="Ed25519 private key (PEM) signing audit checkpoints."
     )
+    audit_trusted_keys: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Extra trusted audit public keys: PEM files, or directories of *.pem files "
+        "(in the environment, separated by the OS path separator). Checkpoints signed by a key "
+        "retired by a rotation verify with its public key; the directory "
+        "trusted-audit-keys/ next to the audit key file is always read.",
+    )
     checkpoint_every: int = Field(
         default=1000, ge=1, description="Sign a checkpoint every N events."
     )
     busy_timeout_ms: int = Field(default=10_000, ge=0)
+
+    @field_validator("audit_trusted_keys", mode="before")
+    @classmethod
+    def _split_paths(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [p for p in value.split(os.pathsep) if p.strip()]
+        return value
 
     @property
     def convenience(self) -> bool:
@@ -89,3 +106,8 @@ class Settings(BaseSettings):
 
     def resolved_audit_key_file(self) -> Path:
         return self.audit_key_file or data_dir() / "audit-signing-key.pem"
+
+    def resolved_trusted_keys_dir(self) -> Path:
+        """Where ``safeshare audit rotate-signing-key`` keeps retired public keys: a directory
+        next to the audit key file."""
+        return self.resolved_audit_key_file().parent / TRUSTED_KEYS_DIR

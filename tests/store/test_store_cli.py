@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 import safeshare.cli.store_commands  # noqa: F401  (registers the commands)
-from conftest import SCENARIOS
 from safeshare.cli import app
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios" / "shared"
 
 runner = CliRunner()
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conftest import SCENARIOS
 from safeshare.core.engine import decide
 from safeshare.core.request import ShareRequest, StaffAccessRequest, SubjectAccessRequest
 from safeshare.core.world import ConsentRecord, World
@@ -20,6 +19,8 @@ from safeshare.services.decisions import build_world, decide_request
 from safeshare.services.scenarios import import_world
 from safeshare.store.models import AuditEventRow, DecisionRow
 from safeshare.store.unit import Store
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios" / "shared"
 
 FILES = sorted(SCENARIOS.glob("*.yaml"))
 # The team's scenarios written from the Note too: the store must decide them all alike.

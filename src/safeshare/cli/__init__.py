@@ -39,6 +39,13 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 COMMAND_MODULES: tuple[str, ...] = tuple(COMMANDS)
 
 
+@app.callback()
+def _root() -> None:
+    # Keeps the app a command group even when only one command module is imported (typer
+    # would otherwise run a lone command as the root, and ``safeshare serve`` would fail).
+    pass
+
+
 def modules_for(argv: list[str]) -> list[str]:
     """The command modules a command line needs; all of them when it names no known command
     (help, or a mistake that deserves the full list)."""

@@ -26,6 +26,7 @@ from safeshare.services import keys as key_service
 from safeshare.services import protocols as protocol_service
 from safeshare.services import scenarios as scenario_service
 from safeshare.services.bulk_import import import_file
+from safeshare.settings import Settings
 from safeshare.store import migrate
 from safeshare.store.ledger import NewConsent
 from safeshare.store.unit import Store
@@ -273,3 +274,21 @@ def audit_checkpoint(actor: Actor = DEFAULT_ACTOR) -> None:
     with _store() as store:
         seq = audit_service.write_checkpoint(store, actor=actor)
     out.print(f"checkpoint signed at event {seq}")
+
+
+@audit_app.command("rotate-signing-key")
+def audit_rotate_signing_key(actor: Actor = DEFAULT_ACTOR) -> None:
+    """Replace the checkpoint signing key; the old public key is kept (trusted-audit-keys/
+    next to the key file) so that checkpoints it signed still verify."""
+    settings = Settings()
+    with _store() as store:
+        done = audit_service.rotate_signing_key(
+            store,
+            key_file=settings.resolved_audit_key_file(),
+            trusted_dir=settings.resolved_trusted_keys_dir(),
+            actor=actor,
+        )
+    out.print(
+        f"audit signing key {done.new_key_id} now signs checkpoints; {done.old_key_id} retired "
+        f"(public key kept in {done.retired_public_key})"
+    )

@@ -39,9 +39,9 @@ def _raw(key: X25519PublicKey | Ed25519PublicKey) -> bytes:
 
 
 def key_id_of(encryption_public: bytes, signing_public: bytes) -> str:
-    return hashlib.sha256(b"safeshare/org-key/v1\x00" + encryption_public + signing_public).hexdigest()[
-        :16
-    ]
+    return hashlib.sha256(
+        b"safeshare/org-key/v1\x00" + encryption_public + signing_public
+    ).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

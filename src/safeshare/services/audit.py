@@ -1,9 +1,15 @@
-"""The audit log: verify the chain and checkpoints, sign a checkpoint on demand."""
+"""The audit log: verify the chain and checkpoints, sign a checkpoint on demand, rotate the
+checkpoint signing key."""
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
 from safeshare.audit import chain
-from safeshare.audit.chain import VerificationResult
+from safeshare.audit.chain import SigningKey, VerificationResult
+from safeshare.crypto.files import write_secret_file
 from safeshare.services.common import audit
 from safeshare.store import audit_log
 from safeshare.store.unit import Store
@@ -18,7 +24,7 @@ def verify_audit(store: Store, *, require_anchored_head: bool = False) -> Verifi
     event."""
     with store.reading() as session:
         return chain.verify_chain_rows(
-            audit_log.event_rows(session),
+            audit_log.stream_event_rows(session),
             audit_log.checkpoints(session),
             store.public_keys,
             require_anchored_head=require_anchored_head,
@@ -41,3 +47,57 @@ def write_checkpoint(store: Store, *, actor: str) -> int | None:
         )
         row = audit_log.checkpoint(session, store.signer)
         return None if row is None else row.seq
+
+
+@dataclass(frozen=True)
+class SigningKeyRotation:
+    old_key_id: str
+    new_key_id: str
+    retired_public_key: Path
+    last_old_checkpoint: int | None
+    first_new_checkpoint: int | None
+
+
+def retired_key_path(trusted_dir: Path, key_id: str) -> Path:
+    return trusted_dir / f"{key_id.replace(':', '-')}.pem"
+
+
+def rotate_signing_key(
+    store: Store, *, key_file: Path, trusted_dir: Path, actor: str
+) -> SigningKeyRotation:
+    """Replaces the checkpoint signing key in ``key_file`` by a new one.
+
+    In this order, so that a crash at any point leaves every checkpoint verifiable: the old
+    public key is written to ``trusted_dir`` (read at start by :func:`safeshare.bootstrap`);
+    the rotation is recorded as an event and the head is signed with the OLD key; the new
+    private key replaces the old one in ``key_file`` (atomically); the head is signed with the
+    new key. The old private key is gone afterwards: checkpoints it signed still verify with
+    its public key."""
+    signer = store.signer
+    if signer is None:
+        raise NoSigningKeyError("no audit signing key is configured")
+    new = SigningKey.generate()
+    old_public = signer.private_key.public_key()
+    trusted_dir.mkdir(parents=True, exist_ok=True)
+    retired = retired_key_path(trusted_dir, signer.key_id)
+    write_secret_file(retired, SigningKey(signer.private_key, signer.key_id).public_pem())
+    with store.transaction() as session:
+        audit(
+            store,
+            session,
+            actor=actor,
+            action="audit.signing_key.rotate",
+            object_type="audit_signing_key",
+            object_id=new.key_id,
+            details={"retired": signer.key_id},
+        )
+        row = audit_log.checkpoint(session, signer)
+        last_old = None if row is None else row.seq
+    new.save(key_file)
+    public_keys = {**store.public_keys, signer.key_id: old_public, new.key_id: new.public_key()}
+    store.public_keys = public_keys
+    store.signer = dataclasses.replace(
+        signer, private_key=new.private_key, key_id=new.key_id, public_keys=public_keys
+    )
+    first_new = write_checkpoint(store, actor=actor)
+    return SigningKeyRotation(signer.key_id, new.key_id, retired, last_old, first_new)

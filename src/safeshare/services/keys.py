@@ -18,6 +18,7 @@ from safeshare.crypto.fields import FieldCipher, Keyring
 from safeshare.services.common import audit
 from safeshare.store.fields import Sealer
 from safeshare.store.models import ENCRYPTED_COLUMNS, Base
+from safeshare.store.models_sharing import SHARING_ENCRYPTED_COLUMNS
 from safeshare.store.unit import Store
 
 BATCH = 1000
@@ -41,7 +42,7 @@ def rotate_field_keys(store: Store, keyring: Keyring, *, actor: str) -> Rotation
     cipher = FieldCipher(keyring)
     counts: Counter[str] = Counter()
     with store.transaction() as session:
-        for table_name, pk, column in ENCRYPTED_COLUMNS:
+        for table_name, pk, column in (*ENCRYPTED_COLUMNS, *SHARING_ENCRYPTED_COLUMNS):
             table: Table = Base.metadata.tables[table_name]
             key_col, blob_col = table.c[pk], table.c[column]
             stmt = (

@@ -9,7 +9,8 @@ are checked to be flat scalars and the caller passes ids only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -128,6 +129,36 @@ def event_rows(session: Session) -> Sequence[tuple[int, bytes, bytes, bytes]]:
     return [(r[0], bytes(r[1]), bytes(r[2]), bytes(r[3])) for r in rows]
 
 
+EVENT_ROWS_SQL = "SELECT seq, body, prev_hash, hash FROM audit_events ORDER BY seq"
+STREAM_BATCH = 20_000
+
+
+def stream_event_rows(
+    session: Session, batch: int = STREAM_BATCH
+) -> Iterator[tuple[int, bytes, bytes, bytes]]:
+    """Every event row in seq order, streamed in constant memory (for verification): the
+    driver's own cursor, server-side on PostgreSQL, read ``batch`` rows at a time; no ORM
+    and no per-row conversion unless the driver returns ``memoryview`` (then bytes)."""
+    conn = session.connection()
+    pooled = conn.connection
+    if conn.dialect.name == "postgresql":
+        raw: Any = pooled.driver_connection
+        cursor = raw.cursor(name=f"audit_events_{uuid.uuid4().hex}")
+        cursor.itersize = batch
+    else:
+        cursor = pooled.cursor()
+        cursor.arraysize = batch
+    try:
+        cursor.execute(EVENT_ROWS_SQL)
+        while rows := cursor.fetchmany(batch):
+            if type(rows[0][1]) is bytes:
+                yield from rows
+            else:
+                yield from ((r[0], bytes(r[1]), bytes(r[2]), bytes(r[3])) for r in rows)
+    finally:
+        cursor.close()
+
+
 def checkpoints(session: Session) -> list[Any]:
     rows = session.scalars(select(AuditCheckpointRow).order_by(AuditCheckpointRow.seq)).all()
     return [
@@ -144,7 +175,7 @@ def checkpoints(session: Session) -> list[Any]:
 
 def verify(session: Session, public_keys: Mapping[str, Any]) -> Any:
     """Checks the whole chain and every checkpoint: a ``chain.VerificationResult``."""
-    return chain.verify_chain_rows(event_rows(session), checkpoints(session), public_keys)
+    return chain.verify_chain_rows(stream_event_rows(session), checkpoints(session), public_keys)
 
 
 def read_events(session: Session, after: int = 0, limit: int = 100) -> list[chain.AuditEventBody]:

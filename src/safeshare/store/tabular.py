@@ -10,6 +10,8 @@ line 1). Column names and hashtags of each kind are in ``COLUMNS`` and docs/bulk
 from __future__ import annotations
 
 import csv
+import itertools
+import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -128,9 +130,15 @@ def layout(file: str, kind: str, header: list[str], second: list[str] | None) ->
 
 
 Row = tuple[int, dict[str, str]]
+Cells = tuple[int, list[str]]
+Values = tuple[int, tuple[str, ...]]
 
 
-def _rows(file: str, kind: str, lines: Iterator[tuple[int, list[str]]]) -> Iterator[Row]:
+def _data_lines(
+    file: str, kind: str, lines: Iterator[tuple[int, list[str]]]
+) -> tuple[Layout, Iterator[Cells]]:
+    """The layout (from the header and the optional HXL row) and the data lines after it,
+    empty lines skipped."""
     try:
         _, header = next(lines)
     except StopIteration:
@@ -139,13 +147,17 @@ def _rows(file: str, kind: str, lines: Iterator[tuple[int, list[str]]]) -> Itera
     lay = layout(file, kind, header, second[1] if second else None)
     pending = [second] if second is not None and lay.first_line == 2 else []
 
-    def chained() -> Iterator[tuple[int, list[str]]]:
-        yield from pending
-        yield from lines
+    def chained() -> Iterator[Cells]:
+        for line, cells in itertools.chain(pending, lines):
+            if "".join(c or "" for c in cells).strip():
+                yield line, cells
 
-    for line, cells in chained():
-        if not any(c and str(c).strip() for c in cells):
-            continue
+    return lay, chained()
+
+
+def _rows(file: str, kind: str, lines: Iterator[tuple[int, list[str]]]) -> Iterator[Row]:
+    lay, data = _data_lines(file, kind, lines)
+    for line, cells in data:
         yield (
             line,
             {
@@ -155,21 +167,33 @@ def _rows(file: str, kind: str, lines: Iterator[tuple[int, list[str]]]) -> Itera
         )
 
 
+def _values(file: str, kind: str, lines: Iterator[tuple[int, list[str]]]) -> Iterator[Values]:
+    """Each data line as a tuple of stripped texts in ``COLUMNS[kind]`` order ("" for an
+    empty cell or a column the file does not have): no dict per row (bulk import)."""
+    lay, data = _data_lines(file, kind, lines)
+    # A missing column reads the "" appended to every row (index -1).
+    picks = [lay.positions.get(c.name, -1) for c in COLUMNS[kind]]
+    width = max(picks) + 1
+    pick = operator.itemgetter(*picks)
+    strip = str.strip
+    for line, cells in data:
+        padded = cells + [""] * max(width - len(cells) + 1, 1)
+        yield line, tuple(map(strip, pick(padded)))
+
+
+def _csv_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        for cells in reader:
+            yield reader.line_num, cells
+
+
 def read_csv(path: Path, kind: str) -> Iterator[Row]:
     """Rows of a UTF-8 CSV (a BOM is accepted) as (line, {column: text})."""
-
-    def lines() -> Iterator[tuple[int, list[str]]]:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            for cells in reader:
-                yield reader.line_num, cells
-
-    yield from _rows(str(path), kind, lines())
+    yield from _rows(str(path), kind, _csv_lines(path))
 
 
-def read_xlsx(path: Path, kind: str) -> Iterator[Row]:
-    """Rows of the first sheet of an XLSX workbook, as text."""
-
+def _xlsx_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
     def text(value: object) -> str:
         if value is None:
             return ""
@@ -181,24 +205,36 @@ def read_xlsx(path: Path, kind: str) -> Iterator[Row]:
             return str(int(value))
         return str(value)
 
-    def lines() -> Iterator[tuple[int, list[str]]]:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, [text(v) for v in values]
-        finally:
-            workbook.close()
-
-    yield from _rows(str(path), kind, lines())
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [text(v) for v in values]
+    finally:
+        workbook.close()
 
 
-def read_table(path: Path, kind: str) -> Iterator[Row]:
+def read_xlsx(path: Path, kind: str) -> Iterator[Row]:
+    """Rows of the first sheet of an XLSX workbook, as text."""
+    yield from _rows(str(path), kind, _xlsx_lines(path))
+
+
+def _lines(path: Path, kind: str) -> Iterator[tuple[int, list[str]]]:
     if kind not in COLUMNS:
         raise ValueError(f"unknown import kind {kind!r}: one of {', '.join(COLUMNS)}")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return read_csv(path, kind)
+        return _csv_lines(path)
     if suffix in {".xlsx", ".xlsm"}:
-        return read_xlsx(path, kind)
+        return _xlsx_lines(path)
     raise ImportRowError(str(path), 0, None, "the file must be .csv or .xlsx")
+
+
+def read_table(path: Path, kind: str) -> Iterator[Row]:
+    """Rows as (line, {column: text}) for the columns the file has."""
+    return _rows(str(path), kind, _lines(path, kind))
+
+
+def read_values(path: Path, kind: str) -> Iterator[Values]:
+    """Rows as (line, texts in ``COLUMNS[kind]`` order); see :func:`_values`."""
+    return _values(str(path), kind, _lines(path, kind))

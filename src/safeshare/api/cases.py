@@ -1,0 +1,189 @@
+"""Subjects and cases, read with need-to-know: the case list is "my cases"; a case or a
+subject is shown only when the engine's staff-access rules allow it (or it was shared to my
+organisation); oversight and monitoring get aggregates. Not found and not allowed answer the
+same 404."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from sqlalchemy import select
+
+from safeshare.api.deps import ClockDep, Principal, StoreDep, not_found, require
+from safeshare.api.schemas import (
+    CaseOut,
+    CaseSummary,
+    CountOut,
+    NeedCreate,
+    NeedOut,
+    PathId,
+    StatisticsOut,
+    SubjectOut,
+)
+from safeshare.core.vocabulary import ADULT_AGE, CaseStatus
+from safeshare.services import access, accounts, registry
+from safeshare.services.access import CaseAccess
+from safeshare.services.accounts import PERSONAL_DATA_ROLES, Role, Scope
+from safeshare.services.common import NotFoundError
+from safeshare.store.models import CaseRow, SubjectCategoryRow, SubjectRow
+
+router = APIRouter(tags=["cases and subjects"])
+
+Reader = Annotated[Principal, Depends(require(*PERSONAL_DATA_ROLES, scope=Scope.CASES_READ))]
+Aggregates = Annotated[
+    Principal,
+    Depends(
+        require(
+            Role.SUPERVISOR,
+            Role.DP_FOCAL_POINT,
+            Role.IM_OFFICER,
+            Role.ARCHIVIST,
+            scope=Scope.STATS_READ,
+        )
+    ),
+]
+NeedGranter = Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.DP_FOCAL_POINT))]
+
+
+def _summary(row: CaseRow, grant: CaseAccess) -> CaseSummary:
+    return CaseSummary(
+        id=row.id,
+        subject_id=row.subject_id,
+        owner=row.owner,
+        status=CaseStatus(row.status),
+        closed_on=row.closed_on,
+        access=grant.via.value,
+    )
+
+
+@router.get("/api/cases", response_model=list[CaseSummary])
+def my_cases(principal: Reader, store: StoreDep, clock: ClockDep) -> list[CaseSummary]:
+    """My cases: assigned to me, recorded as a need of mine, or shared to my organisation
+    (within its retention period). Each is checked by the engine."""
+    at = clock()
+    out = []
+    for case_id in access.my_case_ids(store, principal, at=at):
+        grant = access.case_access(store, principal, case_id, access.CASE_LIST_ELEMENTS, at=at)
+        if grant is None:
+            continue
+        with store.reading() as session:
+            row = session.get(CaseRow, case_id)
+            if row is not None:
+                out.append(_summary(row, grant))
+    return out
+
+
+@router.get("/api/cases/statistics", response_model=StatisticsOut)
+def case_statistics(principal: Aggregates, store: StoreDep, clock: ClockDep) -> StatisticsOut:
+    """Aggregate counts of your organisation's cases (no ids; cells under 5 suppressed)."""
+    stats = access.statistics(store, principal, at=clock(), duty=principal.duty)
+    return StatisticsOut(
+        org_id=stats.org,
+        total=stats.total,
+        by_status=[CountOut(key=c.key, count=c.count) for c in stats.by_status],
+        by_category=[CountOut(key=c.key, count=c.count) for c in stats.by_category],
+        by_age_group=[CountOut(key=c.key, count=c.count) for c in stats.by_age_group],
+        suppressed_below=stats.suppressed_below,
+    )
+
+
+@router.get("/api/cases/{case_id}", response_model=CaseOut)
+def get_case(case_id: PathId, principal: Reader, store: StoreDep, clock: ClockDep) -> CaseOut:
+    """A case, with the elements need-to-know allows (its opening is audited)."""
+    grant = access.case_access(store, principal, case_id, access.CASE_ELEMENTS, at=clock())
+    if grant is None:
+        raise not_found()
+    with store.reading() as session:
+        row = session.get(CaseRow, case_id)
+        if row is None:
+            raise not_found()
+        cats = sorted(
+            session.scalars(
+                select(SubjectCategoryRow.category).where(
+                    SubjectCategoryRow.subject_id == row.subject_id
+                )
+            )
+        )
+    details = notes = None
+    if {"incident_description", "caseworker_notes"} & set(grant.elements):
+        opened = registry.case_details(store, case_id, actor=principal.user_id)
+        details = opened.details if "incident_description" in grant.elements else None
+        notes = opened.notes if "caseworker_notes" in grant.elements else None
+    return CaseOut(
+        **_summary(row, grant).model_dump(),
+        categories=cats if "specific_needs_codes" in grant.elements else [],
+        details=details,
+        notes=notes,
+        data_elements=list(grant.elements),
+        shared_until=grant.shared_until,
+    )
+
+
+@router.post(
+    "/api/cases/{case_id}/needs", response_model=NeedOut, status_code=status.HTTP_201_CREATED
+)
+def record_need(
+    case_id: PathId, body: NeedCreate, principal: NeedGranter, store: StoreDep, clock: ClockDep
+) -> NeedOut:
+    """Records a colleague's case-specific need to know (never one's own), for a few days."""
+    try:
+        need_id = accounts.record_need(
+            store,
+            staff_id=body.staff_id,
+            case_id=case_id,
+            need=body.need,
+            actor_staff=principal.staff_id,
+            actor_org=principal.org_id,
+            valid_for=timedelta(days=body.valid_days),
+            at=clock(),
+        )
+    except (NotFoundError, PermissionError):
+        access.denied(
+            store, principal, object_type="case", object_id=case_id, codes=["need-not-recordable"]
+        )
+        raise not_found() from None
+    return NeedOut(need_id=need_id, staff_id=body.staff_id, case_id=case_id, need=body.need)
+
+
+@router.get("/api/subjects/{subject_id}", response_model=SubjectOut)
+def get_subject(
+    subject_id: PathId, principal: Reader, store: StoreDep, clock: ClockDep
+) -> SubjectOut:
+    """A person's details, through a case of hers you may see (the opening is audited)."""
+    at = clock()
+    grant = access.subject_access(store, principal, subject_id, access.SUBJECT_ELEMENTS, at=at)
+    if grant is None:
+        raise not_found()
+    with store.reading() as session:
+        row = session.get(SubjectRow, subject_id)
+        if row is None:
+            raise not_found()
+        age = access._age(row.age, row.born, at.date())
+        cats = sorted(
+            session.scalars(
+                select(SubjectCategoryRow.category).where(
+                    SubjectCategoryRow.subject_id == subject_id
+                )
+            )
+        )
+    name = contact = None
+    if {"name", "phone"} & set(grant.elements):
+        try:
+            opened = registry.subject_details(store, subject_id, actor=principal.user_id)
+        except NotFoundError:
+            raise not_found() from None
+        name = opened.name if "name" in grant.elements else None
+        contact = opened.contact if "phone" in grant.elements else None
+    shown_age = age if "age" in grant.elements else None
+    return SubjectOut(
+        id=subject_id,
+        name=name,
+        contact=contact,
+        age=shown_age,
+        child=None if shown_age is None else shown_age < ADULT_AGE,
+        categories=cats if "specific_needs_codes" in grant.elements else [],
+        via_case=grant.case_id,
+        data_elements=list(grant.elements),
+    )

@@ -1,0 +1,143 @@
+"""Consent: record consent, assent, refusal or withdrawal (withdrawing takes one call, as
+easy as consenting) and read a subject's ledger timeline. Only someone who may see the
+person (need-to-know) may record or read her consent."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from safeshare.api.deps import ClockDep, Principal, StoreDep, not_found, require
+from safeshare.api.schemas import ConsentCreate, ConsentOut, PathId, WithdrawRequest
+from safeshare.core.world import ConsentRecord
+from safeshare.services import access, consent_effects
+from safeshare.services import consent as consent_service
+from safeshare.services.accounts import PERSONAL_DATA_ROLES, Role, Scope
+from safeshare.services.common import NotFoundError
+from safeshare.store.ledger import NewConsent
+
+router = APIRouter(prefix="/api/subjects", tags=["consent"])
+
+Reader = Annotated[Principal, Depends(require(*PERSONAL_DATA_ROLES, scope=Scope.CASES_READ))]
+Recorder = Annotated[
+    Principal,
+    Depends(
+        require(Role.CASEWORKER, Role.SUPERVISOR, Role.DP_FOCAL_POINT, scope=Scope.CONSENT_WRITE)
+    ),
+]
+
+
+def _out(r: ConsentRecord) -> ConsentOut:
+    return ConsentOut(
+        id=r.id,
+        subject_id=r.subject,
+        kind=r.kind,
+        given_by=r.given_by,
+        decision=r.decision,
+        purposes=sorted(r.purposes),
+        recipients=None if r.recipients is None else sorted(r.recipients),
+        data_elements=None if r.data_elements is None else sorted(r.data_elements),
+        stage=r.stage,
+        method=r.method,
+        date=r.date,
+        seq=r.seq,
+    )
+
+
+def _entry(store: StoreDep, entry_id: str, subject_id: str) -> ConsentOut:
+    for r in consent_service.consent_history(store, subject_id):
+        if r.id == entry_id:
+            return _out(r)
+    raise not_found()
+
+
+def _authorise(store: StoreDep, principal: Principal, subject_id: str, clock: ClockDep) -> None:
+    grant = access.subject_access(store, principal, subject_id, access.CONSENT_ELEMENTS, at=clock())
+    _own_organisation_only(store, principal, subject_id, grant)
+
+
+def _own_organisation_only(
+    store: StoreDep, principal: Principal, subject_id: str, grant: access.CaseAccess | None
+) -> None:
+    """The ledger is kept and changed by the person's own organisation, not by a recipient."""
+    if grant is None:
+        raise not_found()
+    if grant.via is access.Via.SHARED:
+        access.denied(
+            store,
+            principal,
+            object_type="subject",
+            object_id=subject_id,
+            codes=["recipient-no-consent-ledger"],
+        )
+        raise not_found()
+
+
+@router.get("/{subject_id}/consents", response_model=list[ConsentOut])
+def timeline(
+    subject_id: PathId, principal: Reader, store: StoreDep, clock: ClockDep
+) -> list[ConsentOut]:
+    """The subject's consent ledger, oldest first (refusals and withdrawals included)."""
+    grant = access.subject_access(store, principal, subject_id, access.CONSENT_ELEMENTS, at=clock())
+    _own_organisation_only(store, principal, subject_id, grant)
+    return [_out(r) for r in consent_service.consent_history(store, subject_id)]
+
+
+@router.post(
+    "/{subject_id}/consents", response_model=ConsentOut, status_code=status.HTTP_201_CREATED
+)
+def record(
+    subject_id: PathId, body: ConsentCreate, principal: Recorder, store: StoreDep, clock: ClockDep
+) -> ConsentOut:
+    """Records consent, a child's assent, a refusal or a withdrawal: a new ledger entry (the
+    ledger is append-only)."""
+    _authorise(store, principal, subject_id, clock)
+    entry = NewConsent(
+        subject=subject_id,
+        decision=body.decision,
+        purposes=tuple(body.purposes),
+        date=body.date or clock().date(),
+        kind=body.kind,
+        given_by=body.given_by,
+        recipients=None if body.recipients is None else tuple(body.recipients),
+        data_elements=None if body.data_elements is None else tuple(body.data_elements),
+        method=body.method,
+        stage=body.stage,
+        explanation_language=body.explanation_language,
+        explanation_version=body.explanation_version,
+    )
+    try:
+        entry_id = consent_service.record_consent(store, entry, actor=principal.user_id)
+    except NotFoundError:
+        raise not_found() from None
+    consent_effects.apply_consent_change(store, entry_id, actor=principal.user_id)
+    return _entry(store, entry_id, subject_id)
+
+
+@router.post(
+    "/{subject_id}/consents/withdraw",
+    response_model=ConsentOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def withdraw(
+    subject_id: PathId, body: WithdrawRequest, principal: Recorder, store: StoreDep, clock: ClockDep
+) -> ConsentOut:
+    """Withdraws consent for these purposes (and recipients): one call, effective at once."""
+    _authorise(store, principal, subject_id, clock)
+    try:
+        entry_id = consent_service.withdraw_consent(
+            store,
+            subject=subject_id,
+            purposes=body.purposes,
+            actor=principal.user_id,
+            on=clock().date(),
+            recipients=body.recipients,
+            kind=body.kind,
+            given_by=body.given_by,
+            method=body.method,
+        )
+    except NotFoundError:
+        raise not_found() from None
+    consent_effects.apply_consent_change(store, entry_id, actor=principal.user_id)
+    return _entry(store, entry_id, subject_id)

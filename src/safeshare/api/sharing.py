@@ -1,0 +1,195 @@
+"""Around sharing: the data protection focal point's escalation queue and decisions,
+inform-the-person tasks, the consent re-verification queue, notices to recipients (consent
+withdrawn, data erased), subject access requests and erasure."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import Field, StringConstraints
+from sqlalchemy import select
+
+from safeshare.api.deps import ClockDep, Principal, StoreDep, not_found, require
+from safeshare.api.referrals import KeysDep
+from safeshare.api.schemas import Id, Strict
+from safeshare.services import access
+from safeshare.services.accounts import Role, Scope
+from safeshare.services.common import NotFoundError
+from safeshare.services.consent_effects import (
+    acknowledge_notice,
+    notices_for,
+    reverification_queue,
+)
+from safeshare.services.escalations import (
+    complete_inform_task,
+    decide_escalation,
+    escalation_queue,
+    inform_tasks,
+)
+from safeshare.services.referral_store import ReferralStateError
+from safeshare.services.rights import ErasureRefusedError, erase_subject, subject_access
+from safeshare.store.models import CaseRow
+from safeshare.store.models_sharing import EscalationRow, ReferralRow
+
+router = APIRouter(prefix="/api", tags=["sharing"])
+STAFF = (Role.CASEWORKER, Role.SUPERVISOR, Role.DP_FOCAL_POINT)
+FocalPoint = Annotated[Principal, Depends(require(Role.DP_FOCAL_POINT))]
+Staff = Annotated[Principal, Depends(require(*STAFF, scope=Scope.REFERRALS_READ))]
+StaffWriter = Annotated[Principal, Depends(require(*STAFF, scope=Scope.REFERRALS_WRITE))]
+RightsOfficer = Annotated[
+    Principal,
+    Depends(require(Role.CASEWORKER, Role.SUPERVISOR, Role.DP_FOCAL_POINT, Role.ARCHIVIST)),
+]
+
+
+class EscalationDecisionIn(Strict):
+    approve: bool
+    reasons: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class SubjectAccessIn(Strict):
+    requester: Id
+    records: list[Id] = Field(min_length=1, max_length=200)
+
+
+def _conflict(message: str) -> HTTPException:
+    return HTTPException(status_code=status.HTTP_409_CONFLICT, detail=message)
+
+
+@router.get("/escalations")
+def escalations(principal: FocalPoint, store: StoreDep) -> list[dict[str, Any]]:
+    """Exceptional circumstances from your organisation awaiting your decision."""
+    return [
+        e.to_dict()
+        for e in escalation_queue(store, actor=principal.user_id)
+        if e.sender == principal.org_id
+    ]
+
+
+@router.post("/escalations/{escalation_id}/decide")
+def decide(
+    escalation_id: Id,
+    *,
+    body: EscalationDecisionIn,
+    principal: FocalPoint,
+    store: StoreDep,
+    keys: KeysDep,
+    clock: ClockDep,
+) -> dict[str, Any]:
+    """Approve (the request is decided again and, unless now denied, sent) or refuse, with
+    reasons (kept sealed)."""
+    with store.reading() as session:
+        row = session.get(EscalationRow, escalation_id)
+        referral = session.get(ReferralRow, row.referral_id) if row else None
+    if referral is None or referral.sender != principal.org_id:
+        raise not_found()
+    try:
+        out = decide_escalation(
+            store,
+            keys,
+            escalation_id,
+            approve=body.approve,
+            reasons=body.reasons,
+            actor=principal.user_id,
+            today=clock().date(),
+        )
+    except NotFoundError:
+        raise not_found() from None
+    except ReferralStateError as exc:
+        raise _conflict(str(exc)) from None
+    return out.to_dict()
+
+
+@router.get("/inform-tasks")
+def tasks(principal: Staff, store: StoreDep, done: bool = False) -> list[dict[str, Any]]:
+    """People to inform after a share without their consent."""
+    return [t.to_dict() for t in inform_tasks(store, principal.org_id, include_done=done)]
+
+
+@router.post("/inform-tasks/{task_id}/done")
+def task_done(task_id: Id, principal: StaffWriter, store: StoreDep) -> dict[str, Any]:
+    try:
+        return complete_inform_task(
+            store, task_id, org_id=principal.org_id, actor=principal.user_id
+        ).to_dict()
+    except NotFoundError:
+        raise not_found() from None
+
+
+@router.get("/consent-reverification")
+def reverification(principal: Staff, store: StoreDep, clock: ClockDep) -> list[dict[str, Any]]:
+    """Consents of your organisation's people older than the protocol's review period."""
+    return [
+        r.to_dict()
+        for r in reverification_queue(store, today=clock().date(), org_id=principal.org_id)
+    ]
+
+
+@router.get("/notices")
+def notices(principal: Staff, store: StoreDep, all: bool = False) -> list[dict[str, Any]]:
+    """Notices about shares your organisation received: consent withdrawn, data erased."""
+    return [n.to_dict() for n in notices_for(store, principal.org_id, include_acknowledged=all)]
+
+
+@router.post("/notices/{notice_id}/acknowledge")
+def acknowledge(notice_id: Id, principal: StaffWriter, store: StoreDep) -> dict[str, Any]:
+    try:
+        return acknowledge_notice(
+            store, notice_id, org_id=principal.org_id, actor=principal.user_id
+        ).to_dict()
+    except NotFoundError:
+        raise not_found() from None
+
+
+def _own_subject(store: StoreDep, principal: Principal, subject_id: str) -> None:
+    """The subject must have a case held by the caller's organisation (else 404)."""
+    with store.reading() as session:
+        owned = session.scalar(
+            select(CaseRow.id)
+            .where(CaseRow.subject_id == subject_id, CaseRow.owner == principal.org_id)
+            .limit(1)
+        )
+    if owned is None:
+        access.denied(store, principal, object_type="subject", object_id=subject_id)
+        raise not_found()
+
+
+@router.post("/subject-access")
+def answer_subject_access(
+    body: SubjectAccessIn, principal: RightsOfficer, store: StoreDep, clock: ClockDep
+) -> dict[str, Any]:
+    """A person's request for her records: hers released, others' withheld."""
+    _own_subject(store, principal, body.requester)
+    try:
+        answer = subject_access(
+            store,
+            requester=body.requester,
+            records=body.records,
+            actor=principal.user_id,
+            today=clock().date(),
+        )
+    except NotFoundError:
+        raise not_found() from None
+    return answer.to_dict()
+
+
+@router.post("/subjects/{subject_id}/erase")
+def erase(
+    subject_id: Id, principal: FocalPoint, store: StoreDep, clock: ClockDep
+) -> dict[str, Any]:
+    """Erases the person's data by crypto-shredding (refused where the Note or the
+    protocol keep it: 409 with the reason codes)."""
+    _own_subject(store, principal, subject_id)
+    try:
+        report = erase_subject(store, subject_id, actor=principal.user_id, today=clock().date())
+    except ErasureRefusedError as exc:
+        raise _conflict(", ".join(exc.codes)) from None
+    except NotFoundError:
+        raise not_found() from None
+    return {
+        "subject_id": report.subject_id,
+        "elements_destroyed": report.elements_destroyed,
+        "packets_destroyed": list(report.packets_destroyed),
+        "notices": list(report.notices),
+    }

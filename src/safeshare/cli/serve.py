@@ -1,0 +1,72 @@
+# ruff: noqa: PLC0415 - the server stack is imported only when serving, not for every command
+"""``safeshare serve``: migrate the store, load the demo operation into an empty store
+(development and demo only; the generated passwords are printed once), and serve the API
+(``/api/openapi.json``, docs at ``/api/docs``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from safeshare.cli import app
+
+HostOption = Annotated[str, typer.Option("--host", help="interface to listen on")]
+PortOption = Annotated[int, typer.Option("--port", help="port to listen on", min=1, max=65535)]
+DemoOption = Annotated[
+    bool,
+    typer.Option(
+        "--demo/--no-demo",
+        help="load the demo operation into an empty store (development and demo environments only)",
+    ),
+]
+
+
+@app.command()
+def serve(
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    demo: DemoOption = True,
+) -> None:
+    """Serve the safeshare API (creating and migrating the store; demo data when empty)."""
+    import uvicorn
+    from pydantic import ValidationError
+
+    from safeshare.api.app import create_app
+    from safeshare.api.config import WebSettings
+    from safeshare.api.logs import log_config
+    from safeshare.bootstrap import bootstrap
+    from safeshare.demo import load_demo, store_is_empty
+    from safeshare.settings import Env, Settings
+
+    try:
+        settings = Settings()
+        web = WebSettings(env=settings.env)
+    except (ValidationError, ValueError) as exc:
+        typer.echo(f"safeshare: refusing to start: {_first_line(exc)}", err=True)
+        raise typer.Exit(2) from None
+    store = bootstrap(settings, upgrade=True)
+    if demo and settings.env in (Env.DEVELOPMENT, Env.DEMO) and store_is_empty(store):
+        loaded = load_demo(store, policy=web.access_policy())
+        typer.echo(
+            f"Loaded the demo operation (fictional): {loaded.subjects} subjects, "
+            f"{loaded.cases} cases, {loaded.consents} consent entries."
+        )
+        typer.echo("Demo accounts (passwords shown once; they are not stored anywhere):")
+        for a in loaded.accounts:
+            typer.echo(f"  {a.username:<24} {a.role.value:<15} {a.password}")
+    typer.echo(f"API: http://{host}:{port}/api/docs  (OpenAPI: /api/openapi.json)")
+    application = create_app(settings, store, web=web)
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_config=log_config(),
+        server_header=False,
+        proxy_headers=False,
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1] if text else type(exc).__name__

@@ -1,0 +1,98 @@
+"""Organisations' packet keys: private keys in key files outside the database (one per
+organisation under ``SAFESHARE_ORG_KEY_DIR``; in development, demo and test under the data
+directory and generated when missing), public keys registered in the store (audited)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from sqlalchemy.orm import Session
+
+from safeshare.crypto.org_keys import OrgKeyDirectory, OrgPublicKeys
+from safeshare.services.common import NotFoundError, audit
+from safeshare.settings import InsecureSettingsError, Settings, data_dir
+from safeshare.store.audit_log import now
+from safeshare.store.models import OrganisationRow
+from safeshare.store.models_sharing import OrgPublicKeyRow
+from safeshare.store.unit import Store
+
+
+class SharingSettings(Settings):
+    org_key_dir: Path | None = Field(
+        default=None, description="Directory of organisation key files (outside the database)."
+    )
+
+    @model_validator(mode="after")
+    def _org_keys_in_production(self) -> SharingSettings:
+        if not self.convenience and self.org_key_dir is None:
+            raise InsecureSettingsError(
+                f"SAFESHARE_ENV={self.env.value} refuses default secrets and locations; "
+                "set SAFESHARE_ORG_KEY_DIR"
+            )
+        return self
+
+
+class NoPublicKeyError(LookupError):
+    """The organisation has no registered public key: nothing can be sealed to it."""
+
+
+def key_directory(settings: SharingSettings | None = None) -> OrgKeyDirectory:
+    settings = settings or SharingSettings()
+    path = settings.org_key_dir or data_dir() / "org-keys"
+    return OrgKeyDirectory(path, generate_missing=settings.convenience)
+
+
+def public_keys_of(session: Session, org_id: str) -> OrgPublicKeys | None:
+    row = session.get(OrgPublicKeyRow, org_id)
+    if row is None:
+        return None
+    return OrgPublicKeys.from_raw(org_id, bytes(row.x25519), bytes(row.ed25519))
+
+
+def put_public_keys(store: Store, session: Session, public: OrgPublicKeys, *, actor: str) -> bool:
+    """Registers (or replaces) an organisation's public keys; True if they changed."""
+    if session.get(OrganisationRow, public.org_id) is None:
+        raise NotFoundError(f"organisation {public.org_id!r} is not in the store")
+    row = session.get(OrgPublicKeyRow, public.org_id)
+    if row is not None and row.key_id == public.key_id:
+        return False
+    if row is None:
+        row = OrgPublicKeyRow(org_id=public.org_id)
+        session.add(row)
+    row.key_id = public.key_id
+    row.x25519 = public.encryption_raw()
+    row.ed25519 = public.signing_raw()
+    row.registered_at = now()
+    row.registered_by = actor
+    session.flush()
+    audit(
+        store,
+        session,
+        actor=actor,
+        action="org_key.register",
+        object_type="organisation",
+        object_id=public.org_id,
+        details={"key_id": public.key_id},
+    )
+    return True
+
+
+def register_public_keys(store: Store, public: OrgPublicKeys, *, actor: str) -> bool:
+    with store.transaction() as session:
+        return put_public_keys(store, session, public, actor=actor)
+
+
+def ensure_org_keys(
+    store: Store, session: Session, keys: OrgKeyDirectory, org_id: str, *, actor: str
+) -> OrgPublicKeys:
+    """The organisation's registered public keys; when none is registered, the key file's
+    (generated in development, demo and test) is registered first."""
+    found = public_keys_of(session, org_id)
+    if found is not None:
+        return found
+    if not (keys.has(org_id) or keys.generate_missing):
+        raise NoPublicKeyError(f"organisation {org_id!r} has no registered public key")
+    public = keys.load(org_id).public()
+    put_public_keys(store, session, public, actor=actor)
+    return public

@@ -1,0 +1,410 @@
+"""Referrals end to end: a share request for a purpose is decided by the engine from the
+store; on allow (or allow with conditions) a packet holding only what may go is sealed to the
+recipient organisation and stored; on escalate it waits in the data protection focal
+point's queue; on deny nothing is stored but the recorded decision. The recipient accepts or
+rejects; access lasts the purpose's retention period from acceptance; either party closes.
+
+Feedback (:mod:`safeshare.services.referral_feedback`), escalations
+(:mod:`safeshare.services.escalations`), consent effects
+(:mod:`safeshare.services.consent_effects`) and rights
+(:mod:`safeshare.services.rights`) build on this module."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import Session
+
+from safeshare.core.decision import Decision, Outcome
+from safeshare.core.request import ShareRequest
+from safeshare.crypto.org_keys import OrgKeyDirectory
+from safeshare.crypto.packets import PacketPayload, new_referral_id, open_packet
+from safeshare.services.common import NotFoundError, audit
+from safeshare.services.decisions import decide_request
+from safeshare.services.org_keys import NoPublicKeyError, public_keys_of
+from safeshare.services.referral_store import (
+    ACCESS_AFTER_ACCEPTANCE,
+    ReferralInfo,
+    ReferralStateError,
+    get_row,
+    info,
+    new_row,
+    purpose_of,
+    recipient_can_see,
+    seal_into,
+    stored_packet,
+)
+from safeshare.sharing.requests import request_to_json
+from safeshare.store.audit_log import now
+from safeshare.store.models import AssessmentRow, CaseRow
+from safeshare.store.models_sharing import EscalationRow, ReferralRow, ReferralSubjectRow
+from safeshare.store.unit import Store
+
+__all__ = [
+    "ReferralInfo",
+    "ReferralOutcome",
+    "ReferralStateError",
+    "accept_referral",
+    "cases_shared_with",
+    "close_referral",
+    "create_referral",
+    "get_referral",
+    "inbox",
+    "open_referral",
+    "outgoing",
+    "reject_referral",
+    "shared_to",
+    "shared_with",
+]
+
+REJECT_REASONS = frozenset(
+    {"not-eligible", "no-capacity", "service-unavailable", "person-unreachable", "other"}
+)
+
+
+@dataclass(frozen=True)
+class ReferralOutcome:
+    """The decision and what was done: a referral sent (pending), escalated, or nothing."""
+
+    decision: Decision
+    decision_id: str
+    referral: ReferralInfo | None
+    escalation_id: str | None = None
+
+
+def create_referral(
+    store: Store,
+    keys: OrgKeyDirectory,
+    request: ShareRequest,
+    *,
+    actor: str,
+    today: date | None = None,
+    answers: str | None = None,
+    values: dict[str, dict[str, str | None]] | None = None,
+) -> ReferralOutcome:
+    """Decides ``request`` (recorded with its audit event), then acts on the decision.
+    ``values`` (subject → element → value) replaces the case elements as the source of the
+    packet's values (feedback); ``answers`` names the referral that feedback answers."""
+    today = today or date.today()
+    recorded = decide_request(store, request, actor=actor, today=today)
+    decision = recorded.decision
+    if decision.outcome is Outcome.DENY:
+        return ReferralOutcome(decision, recorded.id, None)
+    with store.transaction() as session:
+        purpose = purpose_of(session, request.purpose)
+        row = new_row(
+            session,
+            referral_id=new_referral_id(),
+            request=request,
+            purpose=purpose,
+            decision=decision,
+            decision_id=recorded.id,
+            status="escalated",
+            actor=actor,
+            subjects=decision.share_subjects,
+            elements=decision.share_elements,
+            answers=answers,
+        )
+        if decision.outcome is Outcome.ESCALATE:
+            row.request_enc = store.sealer.seal(
+                request_to_json(request), table="referrals", column="request_enc", row_id=row.id
+            )
+            escalation_id = _escalate(store, session, row, request, decision, actor=actor)
+            return ReferralOutcome(decision, recorded.id, info(session, row), escalation_id)
+        seal_into(
+            store,
+            session,
+            keys,
+            row,
+            request=request,
+            purpose=purpose,
+            decision=decision,
+            actor=actor,
+            today=today,
+            values=values,
+        )
+        return ReferralOutcome(decision, recorded.id, info(session, row))
+
+
+def _escalate(
+    store: Store,
+    session: Session,
+    row: ReferralRow,
+    request: ShareRequest,
+    decision: Decision,
+    *,
+    actor: str,
+) -> str:
+    risk = session.get(AssessmentRow, request.risk_assessment) if request.risk_assessment else None
+    c = request.circumstance
+    escalation = EscalationRow(
+        id=uuid.uuid4().hex,
+        referral_id=row.id,
+        circumstance=c.kind.value if c else None,
+        immediate=bool(c and c.immediate),
+        detail_enc=None,
+        risk_assessment=request.risk_assessment,
+        benefits_outweigh_risks=risk.benefits_outweigh_risks if risk else None,
+        recipient_safe=risk.recipient_safe if risk else None,
+        reason_codes=json.dumps(sorted(decision.codes)),
+        status="pending",
+        created_at=now(),
+    )
+    escalation.detail_enc = store.sealer.seal(
+        c.detail if c and c.detail else None,
+        table="escalations",
+        column="detail_enc",
+        row_id=escalation.id,
+    )
+    session.add(escalation)
+    session.flush()
+    audit(
+        store,
+        session,
+        actor=actor,
+        action="referral.escalate",
+        object_type="escalation",
+        object_id=escalation.id,
+        codes=sorted(decision.codes),
+        details={"referral": row.id, "circumstance": escalation.circumstance},
+    )
+    return escalation.id
+
+
+def _mine(row: ReferralRow, org_id: str) -> bool:
+    return org_id in (row.sender, row.recipient)
+
+
+def get_referral(store: Store, referral_id: str, *, org_id: str, today: date) -> ReferralInfo:
+    """A referral as seen by one of its parties (the recipient only within its window)."""
+    with store.reading() as session:
+        row = session.get(ReferralRow, referral_id)
+        if row is None or not _mine(row, org_id):
+            raise NotFoundError(f"referral {referral_id!r} is not in the store")
+        if org_id == row.recipient and org_id != row.sender and not recipient_can_see(row, today):
+            raise NotFoundError(f"referral {referral_id!r} is not in the store")
+        return info(session, row)
+
+
+def outgoing(store: Store, org_id: str) -> list[ReferralInfo]:
+    with store.reading() as session:
+        rows = session.scalars(
+            select(ReferralRow)
+            .where(ReferralRow.sender == org_id)
+            .order_by(ReferralRow.created_at.desc(), ReferralRow.id)
+        )
+        return [info(session, r) for r in rows]
+
+
+def inbox(store: Store, org_id: str, *, today: date) -> list[ReferralInfo]:
+    """Received packets the organisation may still see (pending, or within retention)."""
+    with store.reading() as session:
+        rows = session.scalars(
+            select(ReferralRow)
+            .where(ReferralRow.recipient == org_id)
+            .order_by(ReferralRow.created_at.desc(), ReferralRow.id)
+        )
+        return [info(session, r) for r in rows if recipient_can_see(r, today)]
+
+
+def open_referral(
+    store: Store,
+    keys: OrgKeyDirectory,
+    referral_id: str,
+    *,
+    org_id: str,
+    actor: str,
+    today: date,
+) -> PacketPayload:
+    """Decrypts the packet for its recipient organisation only (an audited access)."""
+    with store.transaction() as session:
+        row = session.get(ReferralRow, referral_id)
+        if row is None or row.recipient != org_id or not recipient_can_see(row, today):
+            raise NotFoundError(f"referral {referral_id!r} is not in the store")
+        sender = public_keys_of(session, row.sender)
+        if sender is None:
+            raise NoPublicKeyError(f"organisation {row.sender!r} has no registered key")
+        payload = open_packet(stored_packet(row), recipient=keys.load(org_id), sender=sender)
+        audit(
+            store,
+            session,
+            actor=actor,
+            action="referral.open",
+            object_type="referral",
+            object_id=row.id,
+            details={"org": org_id},
+        )
+        return payload
+
+
+def _respond(
+    store: Store,
+    referral_id: str,
+    *,
+    org_id: str,
+    actor: str,
+    today: date,
+    accept: bool,
+    reason: str | None = None,
+) -> ReferralInfo:
+    with store.transaction() as session:
+        row = session.get(ReferralRow, referral_id)
+        if row is None or row.recipient != org_id or not recipient_can_see(row, today):
+            raise NotFoundError(f"referral {referral_id!r} is not in the store")
+        if row.status != "pending":
+            raise ReferralStateError(f"referral {referral_id!r} is {row.status}, not pending")
+        row.responded_by = actor
+        if accept:
+            purpose = purpose_of(session, row.purpose)
+            retention = purpose.retention if purpose else None
+            row.status = "accepted"
+            row.accepted_on = today
+            row.open_ended = retention is not None and retention.open_ended
+            row.access_until = retention.end(today) if retention else today
+        else:
+            row.status = "rejected"
+            row.reject_reason = reason if reason in REJECT_REASONS else "other"
+        session.flush()
+        audit(
+            store,
+            session,
+            actor=actor,
+            action="referral.accept" if accept else "referral.reject",
+            object_type="referral",
+            object_id=row.id,
+            codes=[row.reject_reason] if row.reject_reason else [],
+            details={"access_until": row.access_until.isoformat() if row.access_until else None},
+        )
+        return info(session, row)
+
+
+def accept_referral(
+    store: Store, referral_id: str, *, org_id: str, actor: str, today: date
+) -> ReferralInfo:
+    return _respond(store, referral_id, org_id=org_id, actor=actor, today=today, accept=True)
+
+
+def reject_referral(
+    store: Store,
+    referral_id: str,
+    *,
+    org_id: str,
+    actor: str,
+    today: date,
+    reason: str | None = None,
+) -> ReferralInfo:
+    return _respond(
+        store, referral_id, org_id=org_id, actor=actor, today=today, accept=False, reason=reason
+    )
+
+
+def close_referral(
+    store: Store, referral_id: str, *, org_id: str, actor: str, today: date
+) -> ReferralInfo:
+    """Either party closes an accepted referral (the recipient keeps access only until the
+    end of its retention period)."""
+    with store.transaction() as session:
+        row = get_row(session, referral_id)
+        visible = org_id == row.sender or (
+            org_id == row.recipient and recipient_can_see(row, today)
+        )
+        if not visible:
+            raise NotFoundError(f"referral {referral_id!r} is not in the store")
+        if row.status not in {"accepted", "pending"}:
+            raise ReferralStateError(f"referral {referral_id!r} is {row.status}")
+        if row.status == "pending":
+            row.ciphertext = None  # never accepted: the recipient will never open it
+        row.status = "closed"
+        row.closed_at = now()
+        session.flush()
+        audit(
+            store,
+            session,
+            actor=actor,
+            action="referral.close",
+            object_type="referral",
+            object_id=row.id,
+            details={"by_org": org_id},
+        )
+        return info(session, row)
+
+
+def _held(org_id: str, today: date) -> Select[ReferralRow]:
+    """Referrals ``org_id`` received, accepted, still holds and may see today."""
+    return select(ReferralRow).where(
+        ReferralRow.recipient == org_id,
+        ReferralRow.status.in_(sorted(ACCESS_AFTER_ACCEPTANCE)),
+        ReferralRow.ciphertext.is_not(None),
+        or_(ReferralRow.open_ended, ReferralRow.access_until >= today),
+    )
+
+
+def shared_to(store: Store, org_id: str, case_or_subject_id: str, *, today: date) -> bool:
+    """Whether ``org_id`` currently holds a share about this case or subject: an accepted
+    (or closed) packet within its retention period. For need-to-know checks."""
+    with store.reading() as session:
+        subject = (
+            session.scalar(select(CaseRow.subject_id).where(CaseRow.id == case_or_subject_id))
+            or case_or_subject_id
+        )
+        held = _held(org_id, today).where(
+            exists().where(
+                ReferralSubjectRow.referral_id == ReferralRow.id,
+                ReferralSubjectRow.subject_id == subject,
+            )
+        )
+        return session.scalar(select(exists(held.with_only_columns(ReferralRow.id)))) is True
+
+
+@dataclass(frozen=True)
+class SharedWith:
+    """What ``org`` holds about a case: the elements shared and until when (None: open)."""
+
+    data_elements: tuple[str, ...]
+    until: date | None
+
+
+def shared_with(store: Store, *, org: str, case: str, today: date) -> SharedWith | None:
+    """The access hook (:mod:`safeshare.services.access`): the elements of ``case`` that were
+    shared to ``org`` from the case's owner and that it may still see today."""
+    with store.reading() as session:
+        row = session.get(CaseRow, case)
+        if row is None:
+            return None
+        held = session.scalars(
+            _held(org, today).where(
+                ReferralRow.sender == row.owner,
+                exists().where(
+                    ReferralSubjectRow.referral_id == ReferralRow.id,
+                    ReferralSubjectRow.subject_id == row.subject_id,
+                ),
+            )
+        ).all()
+        if not held:
+            return None
+        elements = sorted({e for r in held for e in json.loads(r.elements)})
+        until = (
+            None
+            if any(r.open_ended for r in held)
+            else max(r.access_until for r in held if r.access_until is not None)
+        )
+        return SharedWith(tuple(elements), until)
+
+
+def cases_shared_with(store: Store, *, org: str, today: date) -> list[str]:
+    """The cases (held by the senders) about which ``org`` holds a share today."""
+    with store.reading() as session:
+        pairs = session.execute(
+            select(CaseRow.id)
+            .join(ReferralSubjectRow, ReferralSubjectRow.subject_id == CaseRow.subject_id)
+            .join(ReferralRow, ReferralRow.id == ReferralSubjectRow.referral_id)
+            .where(
+                ReferralRow.id.in_(_held(org, today).with_only_columns(ReferralRow.id)),
+                CaseRow.owner == ReferralRow.sender,
+            )
+        ).scalars()
+        return sorted(set(pairs))

@@ -1,0 +1,106 @@
+"""What every web route shares: who is signed in (or a redirect to the sign-in page), the
+role checks (an audited 404 page, as the API answers), form parsing that never echoes a
+value, and the organisations' names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse
+from starlette.datastructures import FormData
+
+from safeshare.api.deps import (
+    ClockDep,
+    PolicyDep,
+    Principal,
+    StoreDep,
+    current_principal,
+)
+from safeshare.api.organisations import list_organisations
+from safeshare.core.world import Protocol
+from safeshare.services import access, protocols
+from safeshare.services.accounts import Role
+from safeshare.store.unit import Store
+from safeshare.web.render import page
+
+LOGIN_PATH = "/login"
+CASE_ROLES = (Role.CASEWORKER, Role.SUPERVISOR, Role.DP_FOCAL_POINT)
+MAX_FIELD = 2000
+
+
+class LoginRequiredError(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(
+            status_code=status.HTTP_303_SEE_OTHER,
+            detail="sign in",
+            headers={"location": LOGIN_PATH, "cache-control": "no-store"},
+        )
+
+
+def web_principal(
+    request: Request, store: StoreDep, clock: ClockDep, policy: PolicyDep
+) -> Principal:
+    """The signed-in person (cookie session only), or a redirect to the sign-in page."""
+    if not request.cookies.get("safeshare_session") or request.headers.get("authorization"):
+        raise LoginRequiredError()
+    try:
+        principal = current_principal(request, store, clock, policy)
+    except HTTPException:
+        raise LoginRequiredError() from None
+    if principal.kind != "session":
+        raise LoginRequiredError()
+    request.state.web_principal = principal
+    return principal
+
+
+WebUser = Annotated[Principal, Depends(web_principal)]
+
+
+def not_found_page(request: Request) -> HTMLResponse:
+    return page(request, "not_found.html", status_code=status.HTTP_404_NOT_FOUND)
+
+
+def refuse(
+    store: Store,
+    principal: Principal,
+    request: Request,
+    *,
+    object_type: str,
+    object_id: str,
+    code: str = "role-not-allowed",
+) -> HTMLResponse:
+    """Audits the refusal and answers the same 404 page as for a missing object."""
+    access.denied(store, principal, object_type=object_type, object_id=object_id, codes=[code])
+    return not_found_page(request)
+
+
+def has_role(principal: Principal, roles: Iterable[Role]) -> bool:
+    return principal.role in set(roles)
+
+
+def field(form: FormData, name: str, default: str = "") -> str:
+    value = form.get(name)
+    if not isinstance(value, str):
+        return default
+    return value.strip()[:MAX_FIELD]
+
+
+def fields(form: FormData, name: str) -> list[str]:
+    return [v.strip()[:MAX_FIELD] for v in form.getlist(name) if isinstance(v, str)]
+
+
+def today(clock: ClockDep) -> date:
+    return clock().date()
+
+
+def org_names(store: Store, principal: Principal) -> dict[str, str]:
+    return {o.id: o.name or o.id for o in list_organisations(principal, store)}
+
+
+def current_protocol(store: Store) -> Protocol | None:
+    with store.reading() as session:
+        found = protocols.current_protocol(session)
+    return found[0] if found else None

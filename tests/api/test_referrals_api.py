@@ -1,0 +1,287 @@
+"""Sharing end to end through the API: referral with conditions applied, inbox within
+retention, packet opened by the recipient organisation only, accept/reject, feedback,
+closing, escalation, inform tasks, withdrawal effects, re-verification, subject access and
+erasure (audit verify stays ok). Forbidden and missing answer the same 404."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from api_client import api_client
+
+import sharing_world as w
+from safeshare.api.app import create_app
+from safeshare.api.config import WebSettings
+from safeshare.services import audit as audit_service
+from safeshare.services.accounts import AccessPolicy, Role, create_account, login
+from safeshare.settings import Settings
+from safeshare.store.unit import Store
+
+PASSWORD = "correct horse battery staple"
+NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+USERS = {
+    "unhcr-cw": ("unhcr", Role.CASEWORKER, ["c1", "c2", "c3"]),
+    "unhcr-dp": ("unhcr", Role.DP_FOCAL_POINT, []),
+    "ngoa-cw": ("ngo-a", Role.CASEWORKER, ["c4", "c5"]),
+    "ngoa-dp": ("ngo-a", Role.DP_FOCAL_POINT, []),
+    "ngob-cw": ("ngo-b", Role.CASEWORKER, []),
+}
+
+
+def client_policy(op: w.Operation) -> AccessPolicy:
+    return WebSettings(env="test", fast_password_hashing=True).access_policy()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def env(
+    store: Store, store_settings: Settings, tmp_path: Path
+) -> Iterator[tuple[httpx.Client, dict[str, dict[str, str]], Clock, w.Operation]]:
+    op = w.build(store, tmp_path / "org-keys")
+    clock = Clock()
+    app = create_app(
+        store_settings, store, web=WebSettings(env="test", fast_password_hashing=True), clock=clock
+    )
+    app.state.org_keys = op.keys
+    headers = {}
+    for name, (org, role, cases) in USERS.items():
+        create_account(
+            store,
+            username=name,
+            password=PASSWORD,
+            org=org,
+            role=role,
+            actor="admin",
+            policy=app.state.policy,
+            cases=cases,
+            at=NOW,
+        )
+        issued = login(store, name, PASSWORD, policy=app.state.policy, at=NOW)
+        headers[name] = {"authorization": f"Bearer {issued.token}"}
+    with api_client(app) as client:
+        yield client, headers, clock, op
+
+
+REFERRAL = {
+    "to": "ngo-a",
+    "purpose": w.REFERRAL,
+    "subjects": ["s1"],
+    "data_elements": ["name", "phone", "service_needed", "incident_description"],
+    "label": "GBV survivor referral",
+    "contact_method": "home-visit",
+}
+
+
+def test_referral_lifecycle(env: tuple) -> None:  # type: ignore[type-arg]
+    client, h, clock, op = env
+    r = client.post("/api/referrals", json=REFERRAL, headers=h["unhcr-cw"])
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["decision"]["decision"] == "allow-with-conditions"
+    ref = body["referral"]
+    assert ref["status"] == "pending"
+    assert ref["contact_method"] == "phone"
+    assert "incident_description" not in ref["elements"]
+    rid = ref["id"]
+    assert [
+        x["id"] for x in client.get("/api/referrals/outgoing", headers=h["unhcr-cw"]).json()
+    ] == [rid]
+    inbox = client.get("/api/referrals/inbox", headers=h["ngoa-cw"]).json()
+    assert [x["id"] for x in inbox] == [rid]
+    assert "subjects" not in inbox[0]
+    # the sender cannot open the packet; another organisation sees nothing; same 404
+    for who in ("unhcr-cw", "ngob-cw"):
+        assert client.get(f"/api/referrals/{rid}/packet", headers=h[who]).status_code == 404
+    assert client.get(f"/api/referrals/{rid}", headers=h["ngob-cw"]).status_code == 404
+    assert client.get("/api/referrals/ref-nope/packet", headers=h["ngob-cw"]).json() == {
+        "detail": "not found"
+    }
+    packet = client.get(f"/api/referrals/{rid}/packet", headers=h["ngoa-cw"]).json()
+    assert packet["label"] == "High priority referral"
+    assert packet["subjects"][0]["elements"] == {
+        "name": "Name of s1",
+        "phone": "+000-s1",
+        "service_needed": "legal counselling",
+    }
+    assert client.post(f"/api/referrals/{rid}/accept", headers=h["ngob-cw"]).status_code == 404
+    accepted = client.post(f"/api/referrals/{rid}/accept", headers=h["ngoa-cw"]).json()
+    assert accepted["access_until"] == "2026-09-01"
+    assert client.post(f"/api/referrals/{rid}/accept", headers=h["ngoa-cw"]).status_code == 409
+    fb = client.post(
+        f"/api/referrals/{rid}/feedback",
+        headers=h["ngoa-cw"],
+        json={
+            "purpose": w.FEEDBACK,
+            "values": {
+                "status_dates": "2026-03-01",
+                "services_provided": "counselling",
+                "service_outcome": "not agreed",
+            },
+        },
+    )
+    assert fb.status_code == 201, fb.text
+    fid = fb.json()["referral"]["id"]
+    fpacket = client.get(f"/api/referrals/{fid}/packet", headers=h["unhcr-cw"]).json()
+    assert fpacket["answers"] == rid
+    assert fpacket["subjects"][0]["elements"] == {
+        "referral_id": rid,
+        "referral_status": "accepted",
+        "status_dates": "2026-03-01",
+        "services_provided": "counselling",
+    }
+    closed = client.post(f"/api/referrals/{rid}/close", headers=h["ngoa-cw"])
+    assert closed.json()["status"] == "closed"
+    # after the retention period the recipient sees nothing
+    clock.now = datetime(2026, 9, 2, 10, 0, tzinfo=UTC)
+    issued = login(op.store, "ngoa-cw", PASSWORD, policy=client_policy(op), at=clock.now)
+    later = {"authorization": f"Bearer {issued.token}"}
+    assert client.get("/api/referrals/inbox", headers=later).json() == []
+    assert client.get(f"/api/referrals/{rid}/packet", headers=later).status_code == 404
+
+
+def test_reject_and_deny(env: tuple) -> None:  # type: ignore[type-arg]
+    client, h, _clock, _op = env
+    rid = client.post("/api/referrals", json=REFERRAL, headers=h["unhcr-cw"]).json()["referral"][
+        "id"
+    ]
+    r = client.post(
+        f"/api/referrals/{rid}/reject", json={"reason": "no-capacity"}, headers=h["ngoa-cw"]
+    )
+    assert r.json()["status"] == "rejected"
+    assert client.get(f"/api/referrals/{rid}/packet", headers=h["ngoa-cw"]).status_code == 404
+    denied = client.post(
+        "/api/referrals", json={**REFERRAL, "subjects": ["s3"]}, headers=h["unhcr-cw"]
+    )
+    assert denied.status_code == 201
+    assert denied.json()["decision"]["decision"] == "deny"
+    assert denied.json()["referral"] is None
+    # a subject the caller has no need to know: the same 404 as a missing one
+    assert (
+        client.post(
+            "/api/referrals", json={**REFERRAL, "subjects": ["s5"]}, headers=h["unhcr-cw"]
+        ).status_code
+        == 404
+    )
+
+
+def test_escalation_and_inform_task(env: tuple) -> None:  # type: ignore[type-arg]
+    client, h, _clock, _op = env
+    body = {
+        "to": "unhcr",
+        "purpose": w.INVESTIGATION,
+        "basis": "mandate",
+        "subjects": ["s5"],
+        "data_elements": ["individual_number", "name", "incident_description"],
+        "risk_assessment": "risk-1",
+        "detail": "Complaint against a named worker",
+        "circumstance": {"kind": "investigation", "immediate": True, "individuals_named": True},
+    }
+    out = client.post("/api/referrals", json=body, headers=h["ngoa-cw"]).json()
+    assert out["decision"]["decision"] == "escalate"
+    assert client.get("/api/escalations", headers=h["ngoa-cw"]).status_code == 404
+    assert client.get("/api/escalations", headers=h["unhcr-dp"]).json() == []
+    (item,) = client.get("/api/escalations", headers=h["ngoa-dp"]).json()
+    assert item["detail"] == "Complaint against a named worker"
+    assert item["recipient_safe"] is True
+    assert (
+        client.post(
+            f"/api/escalations/{item['id']}/decide",
+            headers=h["unhcr-dp"],
+            json={"approve": True, "reasons": "x"},
+        ).status_code
+        == 404
+    )
+    decided = client.post(
+        f"/api/escalations/{item['id']}/decide",
+        headers=h["ngoa-dp"],
+        json={"approve": True, "reasons": "Named, assessed, safe"},
+    ).json()
+    assert decided["status"] == "approved"
+    assert decided["reasons"] == "Named, assessed, safe"
+    packet = client.get(
+        f"/api/referrals/{out['referral']['id']}/packet", headers=h["unhcr-cw"]
+    ).json()
+    assert packet["subjects"][0]["elements"]["individual_number"] == "IND-s5"
+    (task,) = client.get("/api/inform-tasks", headers=h["ngoa-cw"]).json()
+    assert task["subject_id"] == "s5"
+    assert (
+        client.post(f"/api/inform-tasks/{task['id']}/done", headers=h["unhcr-cw"]).status_code
+        == 404
+    )
+    assert client.post(f"/api/inform-tasks/{task['id']}/done", headers=h["ngoa-cw"]).json()[
+        "done_at"
+    ]
+    assert client.get("/api/inform-tasks", headers=h["ngoa-cw"]).json() == []
+
+
+def test_withdrawal_through_consent_api(env: tuple) -> None:  # type: ignore[type-arg]
+    client, h, _clock, _op = env
+    first = client.post("/api/referrals", json=REFERRAL, headers=h["unhcr-cw"]).json()
+    second = client.post("/api/referrals", json=REFERRAL, headers=h["unhcr-cw"]).json()
+    delivered, pending = first["referral"]["id"], second["referral"]["id"]
+    client.post(f"/api/referrals/{delivered}/accept", headers=h["ngoa-cw"])
+    r = client.post(
+        "/api/subjects/s1/consents/withdraw", headers=h["unhcr-cw"], json={"purposes": [w.REFERRAL]}
+    )
+    assert r.status_code == 201, r.text
+    inbox = client.get("/api/referrals/inbox", headers=h["ngoa-cw"]).json()
+    assert [x["id"] for x in inbox] == [delivered]
+    (notice,) = client.get("/api/notices", headers=h["ngoa-cw"]).json()
+    assert notice["referral_id"] == delivered
+    assert notice["kind"] == "consent-withdrawn"
+    assert client.get("/api/notices", headers=h["ngob-cw"]).json() == []
+    ack = client.post(f"/api/notices/{notice['id']}/acknowledge", headers=h["ngoa-cw"])
+    assert ack.json()["acknowledged_at"]
+    again = client.post("/api/referrals", json=REFERRAL, headers=h["unhcr-cw"]).json()
+    assert again["decision"]["decision"] == "deny"
+    assert "consent-withdrawn" in {x["code"] for x in again["decision"]["reasons"]}
+    statuses = {
+        x["id"]: x["status"]
+        for x in client.get("/api/referrals/outgoing", headers=h["unhcr-cw"]).json()
+    }
+    assert statuses[pending] == "stopped"
+
+
+def test_reverification_subject_access_and_erasure(env: tuple) -> None:  # type: ignore[type-arg]
+    client, h, _clock, op = env
+    queue = client.get("/api/consent-reverification", headers=h["unhcr-cw"]).json()
+    assert [(q["subject_id"], q["purpose"]) for q in queue] == [("s2", "old-purpose")]
+    sar = client.post(
+        "/api/subject-access",
+        headers=h["unhcr-cw"],
+        json={"requester": "s1", "records": ["f1", "f2"]},
+    ).json()
+    assert [r["id"] for r in sar["released"]] == ["f1"]
+    assert sar["released"][0]["content"] == "Her own file"
+    assert sar["withheld"] == ["f2"]
+    assert (
+        client.post(
+            "/api/subject-access", headers=h["ngob-cw"], json={"requester": "s1", "records": ["f1"]}
+        ).status_code
+        == 404
+    )
+    rid = client.post("/api/referrals", json=REFERRAL, headers=h["unhcr-cw"]).json()["referral"][
+        "id"
+    ]
+    client.post(f"/api/referrals/{rid}/accept", headers=h["ngoa-cw"])
+    assert client.post("/api/subjects/s1/erase", headers=h["unhcr-cw"]).status_code == 404
+    assert client.post("/api/subjects/s1/erase", headers=h["ngoa-dp"]).status_code == 404
+    erased = client.post("/api/subjects/s1/erase", headers=h["unhcr-dp"])
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["packets_destroyed"] == [rid]
+    assert client.get(f"/api/referrals/{rid}/packet", headers=h["ngoa-cw"]).status_code == 404
+    assert [n["kind"] for n in client.get("/api/notices", headers=h["ngoa-cw"]).json()] == [
+        "erased"
+    ]
+    assert audit_service.verify_audit(op.store).ok
