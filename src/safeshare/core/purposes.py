@@ -4,6 +4,7 @@ benefit, and the parties to it (Cross-cutting issues > Purpose Specification).""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from safeshare.core.decision import Outcome, Reason
 from safeshare.core.reasons import reason
@@ -53,8 +54,10 @@ def missing_parts(purpose: Purpose) -> list[str]:
     return missing
 
 
-def quality_reasons(purpose: Purpose) -> list[Reason]:
-    """Deny reasons for a purpose that is vague, incomplete or of indirect benefit."""
+@lru_cache(maxsize=1024)
+def quality_reasons(purpose: Purpose) -> tuple[Reason, ...]:
+    """Deny reasons for a purpose that is vague, incomplete or of indirect benefit (a purpose
+    is an immutable value: its findings are computed once)."""
     found: list[Reason] = []
     if is_vague(purpose.benefit, purpose.services):
         found.append(reason("purpose-too-vague", Outcome.DENY, purpose=purpose.id))
@@ -70,7 +73,7 @@ def quality_reasons(purpose: Purpose) -> list[Reason]:
         and purpose.general is not GeneralPurpose.STATISTICS
     ):
         found.append(reason("purpose-indirect-benefit", Outcome.DENY, purpose=purpose.id))
-    return found
+    return tuple(found)
 
 
 def agreement_reasons(
