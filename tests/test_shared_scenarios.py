@@ -22,7 +22,7 @@ FILES = sorted(SHARED.glob("*.yaml"))
 # Scenarios written from the Note by the team, in the same format (the examiner's view).
 EXTRA = sorted(
     path
-    for folder in ("extra", "extra2")
+    for folder in ("extra", "extra2", "extra3")
     for path in (Path(__file__).resolve().parent / "scenarios" / folder).glob("*.yaml")
 )
 
@@ -111,7 +111,7 @@ def test_extra_scenario(path: Path) -> None:
 
 
 def test_extra_scenarios_are_there() -> None:
-    assert len(EXTRA) >= 80
+    assert len(EXTRA) >= 110
 
 
 def test_console_script_on_a_scenario(tmp_path: Path) -> None:

@@ -25,7 +25,9 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios" / "shared"
 FILES = sorted(SCENARIOS.glob("*.yaml"))
 # The team's scenarios written from the Note too: the store must decide them all alike.
 ALL_FILES = FILES + sorted(
-    path for folder in ("extra", "extra2") for path in (SCENARIOS.parent / folder).glob("*.yaml")
+    path
+    for folder in ("extra", "extra2", "extra3")
+    for path in (SCENARIOS.parent / folder).glob("*.yaml")
 )
 
 

@@ -100,16 +100,21 @@ def consent_basis(
             return granted, found
     else:
         own = consent.element_states(ledger, purpose, recipient, needing, _adult_giver(subject))
+    own_giver = consent.own_consent if child else _adult_giver(subject)
     problems: dict[str, list[str]] = {}
     by: dict[str, str] = {}
     for i, element in enumerate(needing):
         code: str | None = None
+        blocking: ElementConsent | None = None
+        giver = own_giver
         if own is not None:
             code = _problem(own[i], own_codes, scope)
+            blocking = own[i]
             if code is not None and child:
                 by.setdefault(code, " (the child)")
         if code is None and care is not None:
             code = _problem(care[i], _CAREGIVER_CODES, scope)
+            blocking, giver = care[i], consent.caregiver_consent
             entry = care[i].entry
             if code is not None and entry is not None:
                 by.setdefault(code, f" (her or his {entry.given_by.value})")
@@ -119,6 +124,8 @@ def consent_basis(
         if element in scope.service_feedback:
             code = "service-feedback-needs-consent"
         problems.setdefault(code, []).append(element)
+        if blocking is not None and _outside_later_grant(ledger, blocking, scope, giver):
+            problems.setdefault("consent-scope-mismatch", []).append(element)
     outcome = Outcome.DENY if not granted else Outcome.ALLOW_WITH_CONDITIONS
     for code, dropped in problems.items():
         found.add(
@@ -134,6 +141,25 @@ def consent_basis(
         )
         found.drop(dropped)
     return granted, found
+
+
+def _outside_later_grant(
+    ledger: tuple[ConsentRecord, ...],
+    blocking: ElementConsent,
+    scope: ConsentScope,
+    giver: consent.Giver,
+) -> bool:
+    """An element refused or withdrawn earlier and left out of a later, narrower grant for the
+    same purpose and recipient: the latest entry does not list it either (consent-scope-
+    mismatch, FORMAT.md), whichever way one reads the ledger."""
+    if blocking.entry is None or blocking.state not in (State.REFUSED, State.WITHDRAWN):
+        return False
+    latest = consent.latest_entry(ledger, scope.purpose, scope.recipient, giver)
+    return (
+        latest is not None
+        and latest is not blocking.entry
+        and latest.decision is ConsentDecision.GRANTED
+    )
 
 
 def _consent_reason(
