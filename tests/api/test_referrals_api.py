@@ -18,7 +18,7 @@ from safeshare.api.app import create_app
 from safeshare.api.config import WebSettings
 from safeshare.services import audit as audit_service
 from safeshare.services.accounts import AccessPolicy, Role, create_account, login
-from safeshare.settings import Settings
+from safeshare.settings import Env, Settings
 from safeshare.store.unit import Store
 
 PASSWORD = "correct horse battery staple"
@@ -33,7 +33,7 @@ USERS = {
 
 
 def client_policy(op: w.Operation) -> AccessPolicy:
-    return WebSettings(env="test", fast_password_hashing=True).access_policy()
+    return WebSettings(env=Env.TEST, fast_password_hashing=True).access_policy()
 
 
 class Clock:
@@ -51,7 +51,10 @@ def env(
     op = w.build(store, tmp_path / "org-keys")
     clock = Clock()
     app = create_app(
-        store_settings, store, web=WebSettings(env="test", fast_password_hashing=True), clock=clock
+        store_settings,
+        store,
+        web=WebSettings(env=Env.TEST, fast_password_hashing=True),
+        clock=clock,
     )
     app.state.org_keys = op.keys
     headers = {}

@@ -22,7 +22,7 @@ from safeshare.bootstrap import bootstrap
 from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.demo import load_demo, raw_operation
 from safeshare.services.case_elements import set_case_elements
-from safeshare.settings import Settings
+from safeshare.settings import Env, Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -83,12 +83,12 @@ def _plan(passwords: dict[str, str]) -> Plan:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("web")
     settings = Settings(
-        env="test",
+        env=Env.TEST,
         database_url=f"sqlite:///{tmp / 'store.db'}",
         field_key_file=tmp / "keys" / "field-keys.json",
         audit_key_file=tmp / "keys" / "audit-key.pem",
     )
-    web = WebSettings(env="test", fast_password_hashing=True, cookie_secure=False)
+    web = WebSettings(env=Env.TEST, fast_password_hashing=True, cookie_secure=False)
     store = bootstrap(settings, upgrade=True)
     loaded = load_demo(store, policy=web.access_policy())
     plan = _plan({a.username: a.password for a in loaded.accounts})
@@ -98,7 +98,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             case_id,
             {
                 "name": f"Test Person {i} (fictional)",
-                "phone": f"+254 700 000 00{i}",
+                "phone": f"+44 7700 900{900 + i}",  # reserved for drama
                 "service_needed": "psychosocial support",
                 "language": "Swahili",
             },

@@ -33,9 +33,9 @@ def _events(store: Store) -> int:
 def test_withdrawal_is_recorded_and_the_latest_entry_wins(store: Store) -> None:
     _setup(store)
     consents.record_consent(store, f.consent(on=date(2026, 2, 1)), actor="cw")
-    assert consents.current_consent(store, "s1", "legal-aid-referral", "ngo-a").decision is (
-        ConsentDecision.GRANTED
-    )
+    current = consents.current_consent(store, "s1", "legal-aid-referral", "ngo-a")
+    assert current is not None
+    assert current.decision is ConsentDecision.GRANTED
     consents.withdraw_consent(
         store, subject="s1", purposes=["legal-aid-referral"], actor="cw", on=date(2026, 2, 1)
     )

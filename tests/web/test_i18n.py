@@ -48,7 +48,7 @@ def test_every_string_translated_with_same_placeholders(lang: str) -> None:
     missing = sorted(msgids() - set(translated))
     assert missing == []
     for msgid, text in translated.items():
-        assert placeholders(msgid) == placeholders(str(text)), msgid
+        assert placeholders(str(msgid)) == placeholders(str(text)), msgid
 
 
 def test_negotiation() -> None:

@@ -17,7 +17,7 @@ from safeshare.api.config import WebSettings
 from safeshare.bootstrap import bootstrap
 from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.demo import load_demo
-from safeshare.settings import Settings
+from safeshare.settings import Env, Settings
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -28,12 +28,12 @@ def app_and_passwords(
 ) -> Iterator[tuple[object, dict[str, str]]]:
     tmp: Path = tmp_path_factory.mktemp("webpages")
     settings = Settings(
-        env="test",
+        env=Env.TEST,
         database_url=f"sqlite:///{tmp / 'store.db'}",
         field_key_file=tmp / "keys" / "f.json",
         audit_key_file=tmp / "keys" / "a.pem",
     )
-    web = WebSettings(env="test", fast_password_hashing=True)
+    web = WebSettings(env=Env.TEST, fast_password_hashing=True)
     store = bootstrap(settings, upgrade=True)
     loaded = load_demo(store, policy=web.access_policy())
     app = create_app(settings, store, web=web)

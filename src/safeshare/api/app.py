@@ -45,8 +45,10 @@ ROUTERS: tuple[str, ...] = (
 
 OPENAPI_URL = "/api/openapi.json"
 DOCS_URL = "/api/docs"
-SWAGGER_JS = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"
-SWAGGER_CSS = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"
+# Swagger UI is served from the package (web/static, vendored from swagger-ui-dist 5): the
+# docs page loads nothing from another origin.
+SWAGGER_JS = "/static/swagger-ui-bundle.js"
+SWAGGER_CSS = "/static/swagger-ui.css"
 
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Not authenticated (or the session ended)."},
@@ -57,7 +59,8 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _docs_page() -> HTMLResponse:
-    """Swagger UI under a strict CSP: its one inline script is allowed by hash only."""
+    """Swagger UI under a strict CSP: its assets from this server only, its one inline
+    script allowed by hash only."""
     page = get_swagger_ui_html(
         openapi_url=OPENAPI_URL,
         title="safeshare API",
@@ -72,8 +75,8 @@ def _docs_page() -> HTMLResponse:
     ]
     csp = (
         "default-src 'self'; "
-        f"script-src 'self' https://cdn.jsdelivr.net {' '.join(hashes)}; "
-        "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data:; "
+        f"script-src 'self' {' '.join(hashes)}; "
+        "style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     )
     return HTMLResponse(body, headers={"content-security-policy": csp})

@@ -107,12 +107,11 @@ def record(
         explanation_language=body.explanation_language,
         explanation_version=body.explanation_version,
     )
-    try:
-        entry_id = consent_service.record_consent(store, entry, actor=principal.user_id)
+    try:  # the entry and its effects (stopped shares, notices): one transaction
+        effects = consent_effects.record_consent_and_apply(store, entry, actor=principal.user_id)
     except NotFoundError:
         raise not_found() from None
-    consent_effects.apply_consent_change(store, entry_id, actor=principal.user_id)
-    return _entry(store, entry_id, subject_id)
+    return _entry(store, effects.entry_id, subject_id)
 
 
 @router.post(
@@ -125,8 +124,8 @@ def withdraw(
 ) -> ConsentOut:
     """Withdraws consent for these purposes (and recipients): one call, effective at once."""
     _authorise(store, principal, subject_id, clock)
-    try:
-        entry_id = consent_service.withdraw_consent(
+    try:  # the withdrawal and its effects (stopped shares, notices): one transaction
+        effects = consent_effects.withdraw_consent_and_apply(
             store,
             subject=subject_id,
             purposes=body.purposes,
@@ -139,5 +138,4 @@ def withdraw(
         )
     except NotFoundError:
         raise not_found() from None
-    consent_effects.apply_consent_change(store, entry_id, actor=principal.user_id)
-    return _entry(store, entry_id, subject_id)
+    return _entry(store, effects.entry_id, subject_id)

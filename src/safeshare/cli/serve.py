@@ -1,6 +1,7 @@
 # ruff: noqa: PLC0415 - the server stack is imported only when serving, not for every command
 """``safeshare serve``: migrate the store, load the demo operation into an empty store
-(development and demo only; the generated passwords are printed once), and serve the API
+(development and demo only: case data, the organisations' packet keys and staff accounts; the
+generated passwords are printed once), and serve the web pages (``/``) and the API
 (``/api/openapi.json``, docs at ``/api/docs``)."""
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def serve(
     from safeshare.api.logs import log_config
     from safeshare.bootstrap import bootstrap
     from safeshare.demo import load_demo, store_is_empty
+    from safeshare.services.org_keys import SharingSettings, key_directory
     from safeshare.settings import Env, Settings
 
     try:
@@ -45,18 +47,30 @@ def serve(
     except (ValidationError, ValueError) as exc:
         typer.echo(f"safeshare: refusing to start: {_first_line(exc)}", err=True)
         raise typer.Exit(2) from None
+    try:
+        keys = key_directory(SharingSettings())
+    except (ValidationError, ValueError) as exc:
+        typer.echo(f"safeshare: refusing to start: {_first_line(exc)}", err=True)
+        raise typer.Exit(2) from None
     store = bootstrap(settings, upgrade=True)
+    base = f"http://{_url_host(host)}:{port}"
     if demo and settings.env in (Env.DEVELOPMENT, Env.DEMO) and store_is_empty(store):
-        loaded = load_demo(store, policy=web.access_policy())
+        loaded = load_demo(store, policy=web.access_policy(), keys=keys)
         typer.echo(
             f"Loaded the demo operation (fictional): {loaded.subjects} subjects, "
-            f"{loaded.cases} cases, {loaded.consents} consent entries."
+            f"{loaded.cases} cases with their data, {loaded.consents} consent entries, "
+            f"packet keys of {len(loaded.keys_registered)} organisations (in {keys.path})."
         )
-        typer.echo("Demo accounts (passwords shown once; they are not stored anywhere):")
+        typer.echo(
+            f"Demo accounts: sign in at {base}/login "
+            "(passwords shown once; they are not stored anywhere):"
+        )
         for a in loaded.accounts:
             typer.echo(f"  {a.username:<24} {a.role.value:<15} {a.password}")
-    typer.echo(f"API: http://{host}:{port}/api/docs  (OpenAPI: /api/openapi.json)")
+    typer.echo(f"Web: {base}/")
+    typer.echo(f"API: {base}/api/docs  (OpenAPI: {base}/api/openapi.json)")
     application = create_app(settings, store, web=web)
+    application.state.org_keys = keys
     uvicorn.run(
         application,
         host=host,
@@ -65,6 +79,16 @@ def serve(
         server_header=False,
         proxy_headers=False,
     )
+
+
+def _url_host(host: str) -> str:
+    """The host as it goes in a URL: an IPv6 address in brackets, and the loopback
+    address for a server listening on every interface."""
+    if host in ("0.0.0.0", ""):  # noqa: S104 - printing, not binding
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _first_line(exc: Exception) -> str:

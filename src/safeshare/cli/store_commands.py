@@ -20,8 +20,9 @@ from safeshare.cli import app
 from safeshare.cli.evaluate import protocol_app
 from safeshare.core.vocabulary import ConsentDecision, ConsentKind, ConsentMethod, ConsentStage
 from safeshare.core.vocabulary import GivenBy as GivenByWord
+from safeshare.crypto.errors import KeyFileError
 from safeshare.services import audit as audit_service
-from safeshare.services import consent as consent_service
+from safeshare.services import consent_effects, org_keys
 from safeshare.services import keys as key_service
 from safeshare.services import protocols as protocol_service
 from safeshare.services import scenarios as scenario_service
@@ -42,7 +43,9 @@ def _default_actor() -> str:
 db_app = typer.Typer(no_args_is_help=True, help="The store's database.")
 import_app = typer.Typer(no_args_is_help=True, help="Load scenarios and CSV/XLSX files.")
 consent_app = typer.Typer(no_args_is_help=True, help="The consent ledger (append-only).")
-keys_app = typer.Typer(no_args_is_help=True, help="Field encryption keys.")
+keys_app = typer.Typer(
+    no_args_is_help=True, help="Field encryption keys and organisations' packet keys."
+)
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
@@ -168,7 +171,7 @@ def consent_withdraw(  # noqa: PLR0917 (typer options)
 ) -> None:
     """Record that the person withdrew consent: from now on nothing goes for the purpose."""
     with _store() as store:
-        entry = consent_service.withdraw_consent(
+        effects = consent_effects.withdraw_consent_and_apply(
             store,
             subject=subject,
             purposes=purpose,
@@ -179,7 +182,12 @@ def consent_withdraw(  # noqa: PLR0917 (typer options)
             evidence_ref=evidence,
             stage=stage,
         )
-    out.print(f"withdrawal recorded: entry {entry}")
+    out.print(f"withdrawal recorded: entry {effects.entry_id}")
+    if effects.stopped or effects.notices:
+        out.print(
+            f"{len(effects.stopped)} share(s) not yet accepted stopped, "
+            f"{len(effects.notices)} recipient notice(s) created"
+        )
 
 
 @consent_app.command("record")
@@ -216,8 +224,8 @@ def consent_record(  # noqa: PLR0917 (typer options)
         stage=stage,
     )
     with _store() as store:
-        entry_id = consent_service.record_consent(store, entry, actor=actor)
-    out.print(f"{decision.value} recorded: entry {entry_id}")
+        effects = consent_effects.record_consent_and_apply(store, entry, actor=actor)
+    out.print(f"{decision.value} recorded: entry {effects.entry_id}")
 
 
 @protocol_app.command("load")
@@ -249,6 +257,47 @@ def keys_rotate(actor: Actor = DEFAULT_ACTOR) -> None:
     with _store() as store:
         report = key_service.rotate_key_file(store, actor=actor)
     out.print(f"active key {report.active_key_id}: {report.fields_reencrypted} fields re-encrypted")
+
+
+@keys_app.command("org")
+def keys_org(
+    org_id: Annotated[str, typer.Argument(help="The organisation's id in the store.")],
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Make a NEW key pair even if a key file exists (packets sealed to the old "
+            "key can no longer be opened).",
+        ),
+    ] = False,
+    actor: Actor = DEFAULT_ACTOR,
+) -> None:
+    """Create an organisation's packet key pair and register its public keys.
+
+    The private keys go to a key file (mode 0600) under SAFESHARE_ORG_KEY_DIR (in
+    development and demo: under the data directory); only the public keys are stored. An
+    existing key file is kept and its public keys registered, unless --replace."""
+    try:
+        directory = org_keys.key_directory(org_keys.SharingSettings())
+    except ValueError as exc:
+        _fail(str(exc).strip().splitlines()[-1], 2)
+    with _store() as store:
+        with store.reading() as session:  # refuse an unknown organisation before any file
+            if not org_keys.organisation_exists(session, org_id):
+                _fail(f"organisation {org_id!r} is not in the store")
+        try:
+            existed = directory.has(org_id)
+            if existed and not replace:
+                pair = directory.load(org_id)
+            else:
+                pair = directory.create(org_id, overwrite=replace)
+        except KeyFileError as exc:
+            _fail(str(exc))
+        changed = org_keys.register_public_keys(store, pair.public(), actor=actor)
+    made = "kept existing key file" if existed and not replace else "created key file"
+    out.print(f"{org_id}: {made} {directory.file_of(org_id)}", highlight=False, soft_wrap=True)
+    state = "registered" if changed else "already registered"
+    out.print(f"{org_id}: public keys {state} (key id {pair.key_id})", highlight=False)
 
 
 @audit_app.command("verify")

@@ -1,7 +1,8 @@
 """The demo operation (``operation.yaml``, fictional): UNHCR and three partners, an endorsed
-protocol, a few dozen subjects and cases, consents (refusals and a withdrawal included),
-assessments and staff accounts of every role. Loaded by ``safeshare serve`` into an empty
-store in development and demo environments only, through the services (every step audited).
+protocol, a few dozen subjects and cases with their data elements (encrypted), consents
+(refusals and a withdrawal included), assessments, the organisations' packet keys and staff
+accounts of every role. Loaded by ``safeshare serve`` into an empty store in development and
+demo environments only, through the services (every step audited).
 
 Passwords are generated at load time and returned (to print once); they are never written
 to a file.
@@ -19,11 +20,15 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from safeshare.core.world import World
+from safeshare.core.world import Case, Subject, World
+from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.scenario import parse_world
 from safeshare.services import accounts, registry
 from safeshare.services.accounts import AccessPolicy, Role
+from safeshare.services.case_elements import put_case_elements
+from safeshare.services.common import audit
 from safeshare.services.consent import record_consent
+from safeshare.services.org_keys import ensure_org_keys
 from safeshare.services.scenarios import import_world
 from safeshare.store.ledger import NewConsent
 from safeshare.store.models import OrganisationRow, SubjectRow
@@ -53,6 +58,63 @@ class DemoLoad:
     cases: int
     consents: int
     accounts: tuple[DemoAccount, ...]
+    keys_registered: tuple[str, ...] = ()
+
+
+LANGUAGES = ("Swahili", "Kirundi", "Somali", "Arabic", "French", "Lingala", "Kinyarwanda")
+SERVICES = {
+    "child-protection": "child protection case management",
+    "gbv": "psychosocial support",
+    "legal": "legal counselling",
+    "lgbti": "safe space services",
+    "torture": "rehabilitation for survivors of torture",
+    "mental-health": "mental health support",
+    "disability": "disability support",
+}
+# UNHCR specific needs codes (proGres), by the subject's categories.
+NEEDS_CODES = {
+    "gbv": "SV",
+    "child-protection": "CR",
+    "legal": "LP",
+    "lgbti": "LP",
+    "torture": "TR",
+    "mental-health": "SM",
+    "disability": "DS",
+}
+
+
+def demo_case_elements(
+    subject: Subject, case: Case, *, name: str | None, contact: str | None, sex: str | None
+) -> dict[str, str]:
+    """The fictional values of a demo case's data elements (every element a demo purpose
+    names), derived from the subject and the case."""
+    n = int("".join(ch for ch in subject.id if ch.isdigit()) or "0")
+    cats = sorted(subject.categories)
+    service = next(
+        (SERVICES[c] for c in SERVICES if c in subject.categories), "protection follow-up"
+    )
+    codes = sorted({NEEDS_CODES[c] for c in cats if c in NEEDS_CODES})
+    child = subject.age is not None and subject.age < 18
+    values = {
+        "name": name or f"Test Person {n} (fictional)",
+        "phone": contact or f"+44 7700 900{n:03d}",
+        "sex": sex or "not recorded",
+        "age": str(subject.age) if subject.age is not None else "not recorded",
+        "language": LANGUAGES[n % len(LANGUAGES)],
+        "service_needed": service,
+        "specific_needs_codes": ", ".join(codes) or "none",
+        "individual_number": f"DEMO-{n:06d}",
+        "vulnerability_summary": f"Fictional summary: {', '.join(cats) or 'no category'}.",
+        "case_summary": f"Fictional summary of demo case {case.id} ({case.status.value}).",
+        "case_file": f"Fictional case file of demo case {case.id}.",
+    }
+    if child:
+        values["care_arrangement"] = "Lives with a caregiver (fictional)"
+    if "legal" in subject.categories:
+        values["legal_case_details"] = (
+            "Fictional: civil documentation case pending at the district court."
+        )
+    return values
 
 
 def raw_operation() -> dict[str, Any]:
@@ -83,15 +145,24 @@ def store_is_empty(store: Store) -> bool:
         )
 
 
-def load_demo(store: Store, *, policy: AccessPolicy, today: date | None = None) -> DemoLoad:
-    """Loads the demo operation into an EMPTY store; returns the generated passwords."""
+def load_demo(
+    store: Store,
+    *,
+    policy: AccessPolicy,
+    today: date | None = None,
+    keys: OrgKeyDirectory | None = None,
+) -> DemoLoad:
+    """Loads the demo operation into an EMPTY store; returns the generated passwords. With
+    ``keys`` (the organisations' key files; missing ones generated when the directory
+    allows it), every demo organisation's public keys are registered."""
     if not store_is_empty(store):
         raise DemoError("the store is not empty: the demo is loaded only into an empty store")
     day = today or date.today()
     data = _dates(raw_operation(), day)
     world_doc = dict(data["world"])
     sealed_subjects = {
-        s["id"]: (s.pop("name", None), s.pop("contact", None)) for s in world_doc["subjects"]
+        s["id"]: (s.pop("name", None), s.pop("contact", None), s.pop("sex", None))
+        for s in world_doc["subjects"]
     }
     sealed_cases = {c["id"]: c.pop("details", None) for c in world_doc["cases"]}
     world = parse_world(world_doc, "safeshare/demo/operation.yaml")
@@ -107,10 +178,26 @@ def load_demo(store: Store, *, policy: AccessPolicy, today: date | None = None) 
     )
     # 2. People and cases, with their sealed details.
     for subject in world.subjects.values():
-        name, contact = sealed_subjects[subject.id]
+        name, contact, _sex = sealed_subjects[subject.id]
         registry.register_subject(store, subject, actor=DEMO_ACTOR, name=name, contact=contact)
     for case in world.cases.values():
         registry.open_case(store, case, actor=DEMO_ACTOR, details=sealed_cases[case.id])
+    # ... and every case's data elements, encrypted under the subject's own data key.
+    with store.transaction() as session:
+        for case in world.cases.values():
+            subject = world.subjects[case.subject]
+            name, contact, sex = sealed_subjects[subject.id]
+            values = demo_case_elements(subject, case, name=name, contact=contact, sex=sex)
+            put_case_elements(store, session, case.id, values)
+            audit(
+                store,
+                session,
+                actor=DEMO_ACTOR,
+                action="case.elements",
+                object_type="case",
+                object_id=case.id,
+                details={"elements": ",".join(sorted(values))},
+            )
     # 3. The consent ledger, oldest first.
     n_consents = 0
     for entries in world.consents_by_subject.values():
@@ -134,7 +221,15 @@ def load_demo(store: Store, *, policy: AccessPolicy, today: date | None = None) 
             n_consents += 1
     for assessment in world.assessments.values():
         registry.record_assessment(store, replace(assessment), actor=DEMO_ACTOR)
-    # 4. Staff accounts with generated passwords.
+    # 4. The organisations' packet keys: private keys in key files outside the database,
+    # public keys registered (so that a referral can be sealed to any demo organisation).
+    registered: list[str] = []
+    if keys is not None:
+        with store.transaction() as session:
+            for org_id in sorted(world.organisations):
+                ensure_org_keys(store, session, keys, org_id, actor=DEMO_ACTOR)
+                registered.append(org_id)
+    # 5. Staff accounts with generated passwords.
     created = []
     for entry in data.get("accounts", []):
         password = secrets.token_urlsafe(12)
@@ -153,4 +248,6 @@ def load_demo(store: Store, *, policy: AccessPolicy, today: date | None = None) 
                 info.username, info.org_id, info.role, password, info.user_id, info.staff_id
             )
         )
-    return DemoLoad(len(world.subjects), len(world.cases), n_consents, tuple(created))
+    return DemoLoad(
+        len(world.subjects), len(world.cases), n_consents, tuple(created), tuple(registered)
+    )

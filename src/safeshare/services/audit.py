@@ -1,5 +1,6 @@
 """The audit log: verify the chain and checkpoints, sign a checkpoint on demand, rotate the
-checkpoint signing key."""
+checkpoint signing key, and the trail of who opened, changed or shared a case (read through
+the index columns, never by scanning the chain)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,52 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+
 from safeshare.audit import chain
 from safeshare.audit.chain import SigningKey, VerificationResult
 from safeshare.crypto.files import write_secret_file
+from safeshare.services.accounts import get_account
 from safeshare.services.common import audit
 from safeshare.store import audit_log
+from safeshare.store.models import CaseRow
 from safeshare.store.unit import Store
+
+TRAIL_ACTIONS = ("access.", "referral.", "consent.", "case.")
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    seq: int
+    at: str
+    actor: str
+    action: str
+    codes: tuple[str, ...]
+
+
+def case_access_trail(store: Store, case_id: str, *, limit: int = 50) -> list[TrailEntry]:
+    """Who opened, changed or shared this case or its person, newest first (ids, actions
+    and codes: the audit log holds no personal data). Indexed lookups (``object_type`` and
+    ``object_id``, ``subject_id``): the cost follows the case's own events, not the chain's
+    length."""
+    with store.reading() as session:
+        subject_id = session.scalar(select(CaseRow.subject_id).where(CaseRow.id == case_id))
+        objects = [("case", case_id)]
+        if subject_id is not None:
+            objects.append(("subject", subject_id))
+        events = audit_log.events_about(
+            session, objects=objects, subject_id=subject_id, actions=TRAIL_ACTIONS, limit=limit
+        )
+    users: dict[str, str] = {}
+    out = []
+    for event in events:
+        if event.actor not in users:
+            account = get_account(store, event.actor)
+            users[event.actor] = account.username if account else event.actor
+        out.append(
+            TrailEntry(event.seq, event.at, users[event.actor], event.action, tuple(event.codes))
+        )
+    return out
 
 
 class NoSigningKeyError(RuntimeError):

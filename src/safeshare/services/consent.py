@@ -6,6 +6,7 @@ from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from safeshare.core.vocabulary import (
     ConsentDecision,
@@ -24,26 +25,33 @@ from safeshare.store.unit import Store
 
 
 def record_consent(store: Store, entry: NewConsent, *, actor: str) -> str:
-    """Appends one entry to the ledger with its audit event; returns the entry id."""
+    """Appends one entry to the ledger with its audit event; returns the entry id. A
+    refusal or withdrawal recorded this way does not stop shares: use
+    :func:`safeshare.services.consent_effects.record_consent_and_apply`."""
     with store.transaction() as session:
-        if session.get(SubjectRow, entry.subject) is None:
-            raise NotFoundError(f"subject {entry.subject!r} is not in the store")
-        values = ledger.entry_values(entry, store.sealer, recorded_by=actor, recorded_at=now())
-        ledger.append(session, [values])
-        audit(
-            store,
-            session,
-            actor=actor,
-            action=f"consent.{entry.decision.value}",
-            object_type="consent_entry",
-            object_id=entry.id,
-            codes=[entry.kind.value, entry.given_by.value],
-            details={
-                "subject": entry.subject,
-                "purposes": ",".join(sorted(entry.purposes)),
-                "stage": entry.stage.value if entry.stage else None,
-            },
-        )
+        return record_consent_in(store, session, entry, actor=actor)
+
+
+def record_consent_in(store: Store, session: Session, entry: NewConsent, *, actor: str) -> str:
+    """:func:`record_consent` in the caller's transaction."""
+    if session.get(SubjectRow, entry.subject) is None:
+        raise NotFoundError(f"subject {entry.subject!r} is not in the store")
+    values = ledger.entry_values(entry, store.sealer, recorded_by=actor, recorded_at=now())
+    ledger.append(session, [values])
+    audit(
+        store,
+        session,
+        actor=actor,
+        action=f"consent.{entry.decision.value}",
+        object_type="consent_entry",
+        object_id=entry.id,
+        codes=[entry.kind.value, entry.given_by.value],
+        details={
+            "subject": entry.subject,
+            "purposes": ",".join(sorted(entry.purposes)),
+            "stage": entry.stage.value if entry.stage else None,
+        },
+    )
     return entry.id
 
 

@@ -2,7 +2,14 @@
 the ledger, at once stops the shares of that purpose (and recipient) not yet accepted — their
 packets are destroyed — and notifies every recipient that already received one (a notice row
 per recipient and referral). New shares are refused by the engine, which reads the ledger.
-Consent older than the protocol's review period is listed for re-verification."""
+Consent older than the protocol's review period is listed for re-verification.
+
+A referral about several people is ONE sealed packet: the sender cannot open it, and the
+request it was built from is not kept, so it cannot be rebuilt without the person who
+withdrew. A withdrawal by one of them therefore stops the whole referral (nothing of hers
+may go) and notifies: the recipient, if the packet was already in its inbox, not to act on
+it (``referral-stopped``), and the sender to refer the others again, each decided afresh
+(``resend-others``)."""
 
 from __future__ import annotations
 
@@ -11,13 +18,20 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeshare.core.consent import reverification_due
-from safeshare.core.vocabulary import ConsentDecision, ConsentMethod, ConsentStage
+from safeshare.core.vocabulary import (
+    ConsentDecision,
+    ConsentKind,
+    ConsentMethod,
+    ConsentStage,
+    GivenBy,
+)
 from safeshare.core.world import ConsentRecord
 from safeshare.services.common import NotFoundError, audit
+from safeshare.services.consent import record_consent_in
 from safeshare.services.protocols import current_protocol
 from safeshare.store import ledger, mapping
 from safeshare.store.audit_log import now
@@ -42,6 +56,15 @@ class WithdrawalEffects:
     notices: tuple[str, ...]
 
 
+def record_consent_and_apply(store: Store, entry: NewConsent, *, actor: str) -> WithdrawalEffects:
+    """Records a ledger entry and, for a withdrawal or a refusal, applies it (stopped
+    shares, notices), in ONE transaction: the entry, the stopped shares, the notices and
+    their audit events commit together or not at all."""
+    with store.transaction() as session:
+        record_consent_in(store, session, entry, actor=actor)
+        return apply_entry_in(store, session, entry.id, actor=actor)
+
+
 def withdraw_consent_and_apply(
     store: Store,
     *,
@@ -50,6 +73,8 @@ def withdraw_consent_and_apply(
     actor: str,
     on: date | None = None,
     recipients: Collection[str] | None = None,
+    kind: ConsentKind = ConsentKind.CONSENT,
+    given_by: GivenBy = GivenBy.SELF,
     method: ConsentMethod | None = None,
     evidence_ref: str | None = None,
     stage: ConsentStage | None = None,
@@ -60,38 +85,14 @@ def withdraw_consent_and_apply(
         decision=ConsentDecision.WITHDRAWN,
         purposes=tuple(purposes),
         date=on or date.today(),
+        kind=kind,
+        given_by=given_by,
         recipients=None if recipients is None else tuple(recipients),
         method=method,
         evidence_ref=evidence_ref,
         stage=stage,
     )
-    with store.transaction() as session:
-        if session.get(SubjectRow, subject) is None:
-            raise NotFoundError(f"subject {subject!r} is not in the store")
-        ledger.append(
-            session,
-            [ledger.entry_values(entry, store.sealer, recorded_by=actor, recorded_at=now())],
-        )
-        audit(
-            store,
-            session,
-            actor=actor,
-            action="consent.withdrawn",
-            object_type="consent_entry",
-            object_id=entry.id,
-            codes=["consent", "self"],
-            details={"subject": subject, "purposes": ",".join(sorted(purposes))},
-        )
-        stopped, notices = _apply(
-            store,
-            session,
-            entry_id=entry.id,
-            subject=subject,
-            purposes=purposes,
-            recipients=recipients,
-            actor=actor,
-        )
-    return WithdrawalEffects(entry.id, tuple(stopped), tuple(notices))
+    return record_consent_and_apply(store, entry, actor=actor)
 
 
 def _apply(
@@ -120,6 +121,7 @@ def _apply(
     notices: list[str] = []
     for row in session.scalars(query).all():
         if row.status in NOT_YET_ACCEPTED:
+            delivered = row.status == "pending"
             row.status = "stopped"
             row.stopped_at = now()
             row.ciphertext = None
@@ -132,6 +134,14 @@ def _apply(
                 esc.status = "stopped"
             stopped.append(row.id)
             session.flush()
+            others = session.scalar(
+                select(func.count())
+                .select_from(ReferralSubjectRow)
+                .where(
+                    ReferralSubjectRow.referral_id == row.id,
+                    ReferralSubjectRow.subject_id != subject,
+                )
+            )
             audit(
                 store,
                 session,
@@ -140,57 +150,107 @@ def _apply(
                 object_type="referral",
                 object_id=row.id,
                 codes=["consent-withdrawn"],
-                details={"consent_entry": entry_id},
+                details={"consent_entry": entry_id, "subject": subject, "others": others or 0},
             )
+            if others:
+                to_notify = [("resend-others", row.sender)]
+                if delivered:
+                    to_notify.append(("referral-stopped", row.recipient))
+                for kind, org in to_notify:
+                    notices.append(
+                        _notify(
+                            store,
+                            session,
+                            row,
+                            kind=kind,
+                            org=org,
+                            subject=subject,
+                            entry_id=entry_id,
+                            actor=actor,
+                        )
+                    )
         elif row.status in DELIVERED:
-            notice = ShareNoticeRow(
-                id=_new_id(),
-                kind="consent-withdrawn",
-                referral_id=row.id,
-                recipient=row.recipient,
-                subject_id=subject,
-                purpose=row.purpose,
-                consent_entry_id=entry_id,
-                created_at=now(),
-            )
-            session.add(notice)
-            session.flush()
-            notices.append(notice.id)
-            audit(
-                store,
-                session,
-                actor=actor,
-                action="notice.create",
-                object_type="share_notice",
-                object_id=notice.id,
-                codes=["consent-withdrawn"],
-                details={"referral": row.id, "recipient": row.recipient},
+            notices.append(
+                _notify(
+                    store,
+                    session,
+                    row,
+                    kind="consent-withdrawn",
+                    org=row.recipient,
+                    subject=subject,
+                    entry_id=entry_id,
+                    actor=actor,
+                )
             )
     return stopped, notices
 
 
+def _notify(
+    store: Store,
+    session: Session,
+    row: ReferralRow,
+    *,
+    kind: str,
+    org: str,
+    subject: str,
+    entry_id: str,
+    actor: str,
+) -> str:
+    """A notice to ``org`` about referral ``row`` (with its audit event); returns its id."""
+    notice = ShareNoticeRow(
+        id=_new_id(),
+        kind=kind,
+        referral_id=row.id,
+        recipient=org,
+        subject_id=subject,
+        purpose=row.purpose,
+        consent_entry_id=entry_id,
+        created_at=now(),
+    )
+    session.add(notice)
+    session.flush()
+    audit(
+        store,
+        session,
+        actor=actor,
+        action="notice.create",
+        object_type="share_notice",
+        object_id=notice.id,
+        codes=[kind],
+        details={"referral": row.id, "recipient": org},
+    )
+    return notice.id
+
+
 def apply_consent_change(store: Store, entry_id: str, *, actor: str) -> WithdrawalEffects:
-    """Applies a ledger entry recorded elsewhere (the consent API): a withdrawal or a
-    refusal stops and notifies as :func:`withdraw_consent_and_apply` does; a grant does
-    nothing."""
+    """Applies a ledger entry recorded elsewhere: a withdrawal or a refusal stops and
+    notifies as :func:`withdraw_consent_and_apply` does; a grant does nothing. Prefer
+    :func:`record_consent_and_apply`, which records and applies in one transaction."""
     with store.transaction() as session:
-        row = session.scalars(
-            select(ConsentEntryRow).where(ConsentEntryRow.id == entry_id)
-        ).one_or_none()
-        if row is None:
-            raise NotFoundError(f"consent entry {entry_id!r} is not in the store")
-        entry = mapping.consent(row)
-        if entry.decision is ConsentDecision.GRANTED:
-            return WithdrawalEffects(entry_id, (), ())
-        stopped, notices = _apply(
-            store,
-            session,
-            entry_id=entry_id,
-            subject=entry.subject,
-            purposes=entry.purposes,
-            recipients=entry.recipients,
-            actor=actor,
-        )
+        return apply_entry_in(store, session, entry_id, actor=actor)
+
+
+def apply_entry_in(
+    store: Store, session: Session, entry_id: str, *, actor: str
+) -> WithdrawalEffects:
+    """:func:`apply_consent_change` in the caller's transaction."""
+    row = session.scalars(
+        select(ConsentEntryRow).where(ConsentEntryRow.id == entry_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"consent entry {entry_id!r} is not in the store")
+    entry = mapping.consent(row)
+    if entry.decision is ConsentDecision.GRANTED:
+        return WithdrawalEffects(entry_id, (), ())
+    stopped, notices = _apply(
+        store,
+        session,
+        entry_id=entry_id,
+        subject=entry.subject,
+        purposes=entry.purposes,
+        recipients=entry.recipients,
+        actor=actor,
+    )
     return WithdrawalEffects(entry_id, tuple(stopped), tuple(notices))
 
 

@@ -224,41 +224,50 @@ def request_summary(request: Request, protocol: Protocol) -> dict[str, Any]:
     return out
 
 
+def decide_request_in(
+    store: Store, session: Session, request: Request, *, actor: str, today: date | None = None
+) -> RecordedDecision:
+    """Builds the world from the store, decides, and records the decision with its audit
+    event in the caller's transaction (composite services record what they do with the
+    decision in the same transaction)."""
+    world = build_world(session, request, today=today or date.today())
+    decision = core.decide(world, request)
+    found = current_protocol(session)
+    version_id = found[1] if found else None
+    row = DecisionRow(
+        id=uuid.uuid4().hex,
+        at=now(),
+        actor=actor,
+        kind=decision.kind,
+        outcome=decision.outcome.value,
+        reason_codes=json.dumps(sorted(decision.codes)),
+        condition_codes=json.dumps(sorted(decision.condition_codes)),
+        request_summary=json.dumps(request_summary(request, world.protocol), sort_keys=True),
+        protocol_version_id=version_id,
+    )
+    session.add(row)
+    session.flush()
+    seq = audit(
+        store,
+        session,
+        actor=actor,
+        action="decision",
+        object_type="decision",
+        object_id=row.id,
+        codes=[*decision.codes, *decision.condition_codes],
+        details={
+            "kind": decision.kind,
+            "outcome": decision.outcome.value,
+            "protocol_version": version_id,
+        },
+    )
+    return RecordedDecision(row.id, decision, version_id, seq)
+
+
 def decide_request(
     store: Store, request: Request, *, actor: str, today: date | None = None
 ) -> RecordedDecision:
     """Builds the world from the store, decides, and records the decision with its audit
     event in one transaction. Nothing is recorded when deciding fails."""
     with store.transaction() as session:
-        world = build_world(session, request, today=today or date.today())
-        decision = core.decide(world, request)
-        found = current_protocol(session)
-        version_id = found[1] if found else None
-        row = DecisionRow(
-            id=uuid.uuid4().hex,
-            at=now(),
-            actor=actor,
-            kind=decision.kind,
-            outcome=decision.outcome.value,
-            reason_codes=json.dumps(sorted(decision.codes)),
-            condition_codes=json.dumps(sorted(decision.condition_codes)),
-            request_summary=json.dumps(request_summary(request, world.protocol), sort_keys=True),
-            protocol_version_id=version_id,
-        )
-        session.add(row)
-        session.flush()
-        seq = audit(
-            store,
-            session,
-            actor=actor,
-            action="decision",
-            object_type="decision",
-            object_id=row.id,
-            codes=[*decision.codes, *decision.condition_codes],
-            details={
-                "kind": decision.kind,
-                "outcome": decision.outcome.value,
-                "protocol_version": version_id,
-            },
-        )
-    return RecordedDecision(row.id, decision, version_id, seq)
+        return decide_request_in(store, session, request, actor=actor, today=today)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from safeshare.core.decision import Outcome
 from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.services.common import NotFoundError, audit
-from safeshare.services.decisions import decide_request
+from safeshare.services.decisions import decide_request_in
 from safeshare.services.referral_store import ReferralStateError, purpose_of, seal_into
 from safeshare.sharing.requests import request_from_json
 from safeshare.store.audit_log import now
@@ -130,12 +130,16 @@ def decide_escalation(
         )
     assert text is not None
     request = request_from_json(text)
-    redecided = decide_request(store, request, actor=actor, today=today) if approve else None
-    with store.transaction() as session:
-        escalation = session.get(EscalationRow, escalation_id)
+    with store.transaction() as session:  # the re-decision, the approval and the packet
+        escalation = session.get(EscalationRow, escalation_id, with_for_update=True)
         referral = session.get(ReferralRow, escalation.referral_id) if escalation else None
         if escalation is None or referral is None or escalation.status != "pending":
             raise ReferralStateError(f"escalation {escalation_id!r} was decided meanwhile")
+        redecided = (
+            decide_request_in(store, session, request, actor=actor, today=today)
+            if approve
+            else None
+        )
         escalation.decided_by = actor
         escalation.decided_at = now()
         escalation.reasons_enc = store.sealer.seal(

@@ -43,6 +43,10 @@ def key_directory(settings: SharingSettings | None = None) -> OrgKeyDirectory:
     return OrgKeyDirectory(path, generate_missing=settings.convenience)
 
 
+def organisation_exists(session: Session, org_id: str) -> bool:
+    return session.get(OrganisationRow, org_id) is not None
+
+
 def public_keys_of(session: Session, org_id: str) -> OrgPublicKeys | None:
     row = session.get(OrgPublicKeyRow, org_id)
     if row is None:

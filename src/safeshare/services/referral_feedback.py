@@ -14,7 +14,7 @@ from safeshare.core.vocabulary import Basis
 from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.services.common import NotFoundError
 from safeshare.services.referral_store import purpose_of, subjects_of
-from safeshare.services.referrals import ReferralOutcome, accept_referral, create_referral
+from safeshare.services.referrals import ReferralOutcome, create_referral_in, respond_in
 from safeshare.store.models_sharing import ReferralRow
 from safeshare.store.unit import Store
 
@@ -55,18 +55,26 @@ def send_feedback(
         data_elements=(REFERRAL_ID, *given),
         label="Referral feedback",
     )
-    outcome = create_referral(
-        store,
-        keys,
-        request,
-        actor=actor,
-        today=today,
-        answers=referral_id,
-        values={sid: dict(given) for sid in subjects},
-    )
-    if outcome.referral is not None and outcome.referral.status == "pending":
-        accepted = accept_referral(
-            store, outcome.referral.id, org_id=sender, actor=actor, today=today
+    with store.transaction() as session:  # the feedback and its acceptance: one change
+        outcome = create_referral_in(
+            store,
+            session,
+            keys,
+            request,
+            actor=actor,
+            today=today,
+            answers=referral_id,
+            values={sid: dict(given) for sid in subjects},
         )
-        return ReferralOutcome(outcome.decision, outcome.decision_id, accepted)
-    return outcome
+        if outcome.referral is not None and outcome.referral.status == "pending":
+            accepted = respond_in(
+                store,
+                session,
+                outcome.referral.id,
+                org_id=sender,
+                actor=actor,
+                today=today,
+                accept=True,
+            )
+            return ReferralOutcome(outcome.decision, outcome.decision_id, accepted)
+        return outcome

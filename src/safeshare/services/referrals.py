@@ -24,7 +24,7 @@ from safeshare.core.request import ShareRequest
 from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.crypto.packets import PacketPayload, new_referral_id, open_packet
 from safeshare.services.common import NotFoundError, audit
-from safeshare.services.decisions import decide_request
+from safeshare.services.decisions import decide_request_in
 from safeshare.services.org_keys import NoPublicKeyError, public_keys_of
 from safeshare.services.referral_store import (
     ACCESS_AFTER_ACCEPTANCE,
@@ -52,6 +52,7 @@ __all__ = [
     "cases_shared_with",
     "close_referral",
     "create_referral",
+    "create_referral_in",
     "get_referral",
     "inbox",
     "open_referral",
@@ -86,48 +87,74 @@ def create_referral(
     answers: str | None = None,
     values: dict[str, dict[str, str | None]] | None = None,
 ) -> ReferralOutcome:
-    """Decides ``request`` (recorded with its audit event), then acts on the decision.
-    ``values`` (subject → element → value) replaces the case elements as the source of the
-    packet's values (feedback); ``answers`` names the referral that feedback answers."""
+    """Decides ``request`` and acts on the decision, in ONE transaction: the decision row
+    and its audit event, the referral (sealed packet, or escalation) and its audit events
+    commit together or not at all. ``values`` (subject → element → value) replaces the case
+    elements as the source of the packet's values (feedback); ``answers`` names the referral
+    that feedback answers."""
     today = today or date.today()
-    recorded = decide_request(store, request, actor=actor, today=today)
-    decision = recorded.decision
-    if decision.outcome is Outcome.DENY:
-        return ReferralOutcome(decision, recorded.id, None)
     with store.transaction() as session:
-        purpose = purpose_of(session, request.purpose)
-        row = new_row(
-            session,
-            referral_id=new_referral_id(),
-            request=request,
-            purpose=purpose,
-            decision=decision,
-            decision_id=recorded.id,
-            status="escalated",
-            actor=actor,
-            subjects=decision.share_subjects,
-            elements=decision.share_elements,
-            answers=answers,
-        )
-        if decision.outcome is Outcome.ESCALATE:
-            row.request_enc = store.sealer.seal(
-                request_to_json(request), table="referrals", column="request_enc", row_id=row.id
-            )
-            escalation_id = _escalate(store, session, row, request, decision, actor=actor)
-            return ReferralOutcome(decision, recorded.id, info(session, row), escalation_id)
-        seal_into(
+        return create_referral_in(
             store,
             session,
             keys,
-            row,
-            request=request,
-            purpose=purpose,
-            decision=decision,
+            request,
             actor=actor,
             today=today,
+            answers=answers,
             values=values,
         )
-        return ReferralOutcome(decision, recorded.id, info(session, row))
+
+
+def create_referral_in(
+    store: Store,
+    session: Session,
+    keys: OrgKeyDirectory,
+    request: ShareRequest,
+    *,
+    actor: str,
+    today: date,
+    answers: str | None = None,
+    values: dict[str, dict[str, str | None]] | None = None,
+) -> ReferralOutcome:
+    """:func:`create_referral` in the caller's transaction."""
+    recorded = decide_request_in(store, session, request, actor=actor, today=today)
+    decision = recorded.decision
+    if decision.outcome is Outcome.DENY:
+        return ReferralOutcome(decision, recorded.id, None)
+    purpose = purpose_of(session, request.purpose)
+    row = new_row(
+        session,
+        referral_id=new_referral_id(),
+        request=request,
+        purpose=purpose,
+        decision=decision,
+        decision_id=recorded.id,
+        status="escalated",
+        actor=actor,
+        subjects=decision.share_subjects,
+        elements=decision.share_elements,
+        answers=answers,
+    )
+    if decision.outcome is Outcome.ESCALATE:
+        row.request_enc = store.sealer.seal(
+            request_to_json(request), table="referrals", column="request_enc", row_id=row.id
+        )
+        escalation_id = _escalate(store, session, row, request, decision, actor=actor)
+        return ReferralOutcome(decision, recorded.id, info(session, row), escalation_id)
+    seal_into(
+        store,
+        session,
+        keys,
+        row,
+        request=request,
+        purpose=purpose,
+        decision=decision,
+        actor=actor,
+        today=today,
+        values=values,
+    )
+    return ReferralOutcome(decision, recorded.id, info(session, row))
 
 
 def _escalate(
@@ -252,34 +279,58 @@ def _respond(
     reason: str | None = None,
 ) -> ReferralInfo:
     with store.transaction() as session:
-        row = session.get(ReferralRow, referral_id)
-        if row is None or row.recipient != org_id or not recipient_can_see(row, today):
-            raise NotFoundError(f"referral {referral_id!r} is not in the store")
-        if row.status != "pending":
-            raise ReferralStateError(f"referral {referral_id!r} is {row.status}, not pending")
-        row.responded_by = actor
-        if accept:
-            purpose = purpose_of(session, row.purpose)
-            retention = purpose.retention if purpose else None
-            row.status = "accepted"
-            row.accepted_on = today
-            row.open_ended = retention is not None and retention.open_ended
-            row.access_until = retention.end(today) if retention else today
-        else:
-            row.status = "rejected"
-            row.reject_reason = reason if reason in REJECT_REASONS else "other"
-        session.flush()
-        audit(
+        return respond_in(
             store,
             session,
+            referral_id,
+            org_id=org_id,
             actor=actor,
-            action="referral.accept" if accept else "referral.reject",
-            object_type="referral",
-            object_id=row.id,
-            codes=[row.reject_reason] if row.reject_reason else [],
-            details={"access_until": row.access_until.isoformat() if row.access_until else None},
+            today=today,
+            accept=accept,
+            reason=reason,
         )
-        return info(session, row)
+
+
+def respond_in(
+    store: Store,
+    session: Session,
+    referral_id: str,
+    *,
+    org_id: str,
+    actor: str,
+    today: date,
+    accept: bool,
+    reason: str | None = None,
+) -> ReferralInfo:
+    """The recipient accepts or rejects a pending referral, in the caller's transaction."""
+    row = session.get(ReferralRow, referral_id)
+    if row is None or row.recipient != org_id or not recipient_can_see(row, today):
+        raise NotFoundError(f"referral {referral_id!r} is not in the store")
+    if row.status != "pending":
+        raise ReferralStateError(f"referral {referral_id!r} is {row.status}, not pending")
+    row.responded_by = actor
+    if accept:
+        purpose = purpose_of(session, row.purpose)
+        retention = purpose.retention if purpose else None
+        row.status = "accepted"
+        row.accepted_on = today
+        row.open_ended = retention is not None and retention.open_ended
+        row.access_until = retention.end(today) if retention else today
+    else:
+        row.status = "rejected"
+        row.reject_reason = reason if reason in REJECT_REASONS else "other"
+    session.flush()
+    audit(
+        store,
+        session,
+        actor=actor,
+        action="referral.accept" if accept else "referral.reject",
+        object_type="referral",
+        object_id=row.id,
+        codes=[row.reject_reason] if row.reject_reason else [],
+        details={"access_until": row.access_until.isoformat() if row.access_until else None},
+    )
+    return info(session, row)
 
 
 def accept_referral(

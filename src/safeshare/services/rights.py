@@ -27,7 +27,7 @@ from safeshare.core.request import SubjectAccessRequest
 from safeshare.core.vocabulary import EXCEPTIONAL_PURPOSES, GeneralPurpose
 from safeshare.services.case_elements import shred_subject
 from safeshare.services.common import NotFoundError, audit
-from safeshare.services.decisions import decide_request
+from safeshare.services.decisions import decide_request_in
 from safeshare.services.referral_store import recipient_can_see
 from safeshare.store.audit_log import now
 from safeshare.store.models import AssessmentRow, CaseRow, RecordRow, SubjectRow
@@ -77,16 +77,17 @@ def subject_access(
         asked = list(dict.fromkeys(records))
         existing = set(session.scalars(select(RecordRow.id).where(RecordRow.id.in_(asked))))
     known = tuple(r for r in asked if r in existing)
-    recorded = decide_request(
-        store,
-        SubjectAccessRequest(requester=requester, records=known),
-        actor=actor,
-        today=today,
-    )
-    decision = recorded.decision
-    released_ids = tuple(decision.share_records or ())
-    withheld = tuple(r for r in asked if r not in released_ids)
-    with store.transaction() as session:
+    with store.transaction() as session:  # the decision and the answer: one change
+        recorded = decide_request_in(
+            store,
+            session,
+            SubjectAccessRequest(requester=requester, records=known),
+            actor=actor,
+            today=today,
+        )
+        decision = recorded.decision
+        released_ids = tuple(decision.share_records or ())
+        withheld = tuple(r for r in asked if r not in released_ids)
         released = []
         for rid in released_ids:
             row = session.get(RecordRow, rid)

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from safeshare.audit import chain
 from safeshare.store.models import AuditCheckpointRow, AuditEventRow, AuditHeadRow
 
 HEAD_ID = 1
+OBJECT_ID_MAX = 200  # the index column's width (a longer object id is indexed by its prefix)
 Scalar = str | int | bool | None
 
 
@@ -86,7 +87,20 @@ def append_event(
         details=clean,
     )
     body_bytes, new_hash = chain.next_link(prev_hash, body)
-    session.add(AuditEventRow(seq=seq, body=body_bytes, prev_hash=prev_hash, hash=new_hash))
+    subject = clean.get("subject")
+    if not isinstance(subject, str) or not subject:
+        subject = object_id if object_type == "subject" else None
+    session.add(
+        AuditEventRow(
+            seq=seq,
+            body=body_bytes,
+            prev_hash=prev_hash,
+            hash=new_hash,
+            object_type=object_type[:64] or None,
+            object_id=object_id[:OBJECT_ID_MAX] or None,
+            subject_id=subject[:64] if subject else None,
+        )
+    )
     session.execute(
         update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(seq=seq, hash=new_hash)
     )
@@ -187,3 +201,51 @@ def read_events(session: Session, after: int = 0, limit: int = 100) -> list[chai
         .limit(limit)
     )
     return [chain.parse_body(bytes(b)) for b in rows]
+
+
+def events_about(
+    session: Session,
+    *,
+    objects: Iterable[tuple[str, str]] = (),
+    subject_id: str | None = None,
+    actions: tuple[str, ...] = (),
+    limit: int = 50,
+) -> list[chain.AuditEventBody]:
+    """The newest ``limit`` events (newest first) about any of ``objects`` (type, id) or
+    naming ``subject_id``, through the index columns; each body is parsed and checked to be
+    about what was asked (the index is outside the hash chain), and its action to start
+    with one of ``actions`` (all when empty)."""
+    wanted = set(objects)
+    conditions: list[ColumnElement[bool]] = [
+        and_(AuditEventRow.object_type == t, AuditEventRow.object_id == i[:OBJECT_ID_MAX])
+        for t, i in wanted
+    ]
+    if subject_id is not None:
+        conditions.append(AuditEventRow.subject_id == subject_id[:64])
+    if not conditions:
+        return []
+    found: list[chain.AuditEventBody] = []
+    after: int | None = None
+    while len(found) < limit:
+        query = select(AuditEventRow.seq, AuditEventRow.body).where(or_(*conditions))
+        if after is not None:
+            query = query.where(AuditEventRow.seq < after)
+        rows = session.execute(query.order_by(AuditEventRow.seq.desc()).limit(limit * 4)).all()
+        if not rows:
+            break
+        after = rows[-1][0]
+        for _seq, raw in rows:
+            event = chain.parse_body(bytes(raw))
+            subject = event.details.get("subject") if event.details else None
+            about = (event.object_type, event.object_id) in wanted or (
+                subject_id is not None
+                and (
+                    subject == subject_id
+                    or ("subject", subject_id) == (event.object_type, event.object_id)
+                )
+            )
+            if about and (not actions or event.action.startswith(actions)):
+                found.append(event)
+                if len(found) == limit:
+                    break
+    return found

@@ -185,11 +185,19 @@ class DecisionRow(Base):
 
 
 class AuditEventRow(Base):
+    """One link of the hash chain. ``object_type``, ``object_id`` and ``subject_id`` are an
+    index filled on append (migration 0004), outside the hashed body: a lookup aid only;
+    readers check the body they find."""
+
     __tablename__ = "audit_events"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
     hash: Mapped[bytes] = mapped_column(LargeBinary)
+    object_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    object_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    subject_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
 
 
 class AuditHeadRow(Base):

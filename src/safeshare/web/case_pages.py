@@ -34,7 +34,7 @@ from safeshare.core.vocabulary import (
 )
 from safeshare.core.world import Assessment, Protocol, Purpose
 from safeshare.explanation import explain, language_of
-from safeshare.services import access, consent_effects, referrals, registry
+from safeshare.services import access, referrals, registry
 from safeshare.services.common import NotFoundError
 from safeshare.services.org_keys import NoPublicKeyError
 from safeshare.sharing.payload import NotShareableError
@@ -142,7 +142,7 @@ def case_page(
             "can_act": own and principal.role in CASE_ROLES,
             "made": made,
             "received": received,
-            "trail": case_trail(store, case_id=case_id, subject_id=case.subject_id),
+            "trail": case_trail(store, case_id=case_id),
             "names": org_names(store, principal),
         },
     )
@@ -232,8 +232,6 @@ async def record_consent(
         entry = consent_api.record(case.subject_id, body, principal, store, clock)
     except HTTPException:
         return not_found_page(request)
-    if entry.decision is not ConsentDecision.GRANTED:
-        consent_effects.apply_consent_change(store, entry.id, actor=principal.user_id)
     return RedirectResponse(
         f"/cases/{case_id}?recorded={entry.decision.value}#consent", status_code=303
     )
@@ -258,10 +256,9 @@ async def withdraw_consent(
             given_by=GivenBy(form_field(form, "given_by", "self")),
             method=ConsentMethod.ORAL_RECORDED,
         )
-        entry = consent_api.withdraw(case.subject_id, body, principal, store, clock)
+        consent_api.withdraw(case.subject_id, body, principal, store, clock)
     except (ValueError, ValidationError, HTTPException):
         return not_found_page(request)
-    consent_effects.apply_consent_change(store, entry.id, actor=principal.user_id)
     return RedirectResponse(f"/cases/{case_id}?recorded=withdrawn#consent", status_code=303)
 
 

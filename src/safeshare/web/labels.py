@@ -18,6 +18,10 @@ LABELS: dict[str, str] = {
     "refused": "Refused",
     "stopped": "Stopped (consent withdrawn)",
     "approved": "Approved",
+    # notices about referrals
+    "consent-withdrawn": "Consent withdrawn",
+    "referral-stopped": "Stopped before it was accepted: do not act on it",
+    "resend-others": "Stopped for everyone on it: refer the others again",
     # consent
     "granted": "Consent given",
     "withdrawn": "Withdrawn",
