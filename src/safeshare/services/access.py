@@ -25,7 +25,7 @@ from safeshare.core.request import StaffAccessRequest
 from safeshare.core.vocabulary import ADULT_AGE, Duty
 from safeshare.services.accounts import active_need, cases_with_need
 from safeshare.services.common import audit
-from safeshare.services.decisions import decide_request
+from safeshare.services.decisions import decide_request_in
 from safeshare.store.models import CaseRow, StaffCaseRow, SubjectCategoryRow, SubjectRow
 from safeshare.store.unit import Store
 
@@ -91,16 +91,29 @@ def denied(
 ) -> None:
     """Writes a refusal to the audit log (ids and codes only)."""
     with store.transaction() as session:
-        audit(
-            store,
-            session,
-            actor=actor.user_id,
-            action="access.denied",
-            object_type=object_type,
-            object_id=object_id,
-            codes=list(codes),
-            details={"org": actor.org_id, "staff": actor.staff_id},
-        )
+        denied_in(store, session, actor, object_type=object_type, object_id=object_id, codes=codes)
+
+
+def denied_in(
+    store: Store,
+    session: Session,
+    actor: Actor,
+    *,
+    object_type: str,
+    object_id: str,
+    codes: Iterable[str] = ("need-to-know",),
+) -> None:
+    """The refusal's audit event, in the caller's transaction."""
+    audit(
+        store,
+        session,
+        actor=actor.user_id,
+        action="access.denied",
+        object_type=object_type,
+        object_id=object_id,
+        codes=list(codes),
+        details={"org": actor.org_id, "staff": actor.staff_id},
+    )
 
 
 # --- the referrals hook ---------------------------------------------------------------------
@@ -188,23 +201,22 @@ def case_access(
                     details={"org": actor.org_id, "elements": ",".join(allowed)},
                 )
             return CaseAccess(case_id, subject, owner, Via.SHARED, allowed, None, grant.until)
-    recorded = decide_request(
-        store,
-        StaffAccessRequest(
-            actor=actor.staff_id, case=case_id, data_elements=tuple(elements), need=need
-        ),
-        actor=actor.user_id,
-        today=today,
+    request = StaffAccessRequest(
+        actor=actor.staff_id, case=case_id, data_elements=tuple(elements), need=need
     )
-    decision = recorded.decision
+    with store.transaction() as session:  # the decision and a refusal commit together
+        recorded = decide_request_in(store, session, request, actor=actor.user_id, today=today)
+        decision = recorded.decision
+        if decision.outcome is not Outcome.ALLOW:
+            denied_in(
+                store,
+                session,
+                actor,
+                object_type="case",
+                object_id=case_id,
+                codes=sorted(decision.codes) or ["need-to-know"],
+            )
     if decision.outcome is not Outcome.ALLOW:
-        denied(
-            store,
-            actor,
-            object_type="case",
-            object_id=case_id,
-            codes=sorted(decision.codes) or ["need-to-know"],
-        )
         return None
     via = Via.ASSIGNED if assigned else Via.NEED
     return CaseAccess(case_id, subject, owner, via, tuple(decision.share_elements), recorded.id)
