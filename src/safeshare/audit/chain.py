@@ -73,9 +73,11 @@ __all__ = [
     "public_key_id",
     "sign_checkpoint",
     "utc_timestamp",
+    "verified_chain_result",
     "verify_chain",
     "verify_chain_rows",
     "verify_checkpoint",
+    "verify_links",
 ]
 
 BODY_VERSION = 1
@@ -640,6 +642,17 @@ def verify_chain_rows(
             checkpoints_checked=checkpoints_checked,
             last_cp=last_cp,
         )
+    return _verified(last_seq, last, checkpoints_checked, last_cp, require_anchored_head)
+
+
+def _verified(
+    last_seq: int,
+    last: bytes,
+    checkpoints_checked: int,
+    last_cp: int | None,
+    require_anchored_head: bool,
+) -> VerificationResult:
+    """The outcome once events 1 to ``last_seq`` and their checkpoints have all verified."""
     if require_anchored_head and last_seq > (last_cp or 0):
         start = (last_cp or 0) + 1
         problem = f"events {start} to {last_seq} are not covered by a signed checkpoint"
@@ -711,3 +724,72 @@ def verify_chain(
     return verify_chain_rows(
         events, checkpoints, public_keys, require_anchored_head=require_anchored_head
     )
+
+
+# ---------------------------------------------------------------------------------------
+# The fast path (for a database that checks the prev_hash links itself)
+# ---------------------------------------------------------------------------------------
+
+
+def verify_links(
+    rows: Iterable[tuple[bytes, bytes]], first_seq: int, prev_hash: bytes
+) -> tuple[int, bytes]:
+    """The hot loop of a verification split in runs of events: ``rows`` are the
+    ``(body_bytes, hash)`` of events ``first_seq``, ``first_seq + 1``... in seq order and
+    ``prev_hash`` is the stored hash of event ``first_seq - 1`` (:data:`GENESIS_HASH` for
+    event 1). Returns how many events pass — each stored hash is ``SHA-256(previous stored
+    hash || body)`` and each body carries its seq — before the first that does not, and the
+    last passing event's hash.
+
+    Together with a check, made elsewhere, that each stored ``prev_hash`` is the previous
+    event's stored hash and that the seqs are exactly ``first_seq...`` (the database does
+    both cheaply), this is what :func:`verify_chain_rows` checks per event. It never
+    diagnoses: on any problem, run :func:`verify_chain_rows` for the exact result.
+
+    Self-contained but for ``hashlib``, so that a worker process can run its source without
+    importing safeshare."""
+    sha256 = hashlib.sha256
+    tail = b',"seq":%d,"v":1}'
+    last = prev_hash
+    seq = first_seq
+    try:
+        for body, stored in rows:
+            if sha256(last + body).digest() != stored or not body.endswith(tail % seq):
+                break
+            last = stored
+            seq += 1
+    except (TypeError, ValueError, AttributeError):
+        pass
+    return seq - first_seq, last
+
+
+def verified_chain_result(
+    last_seq: int,
+    head_hash: bytes,
+    checkpoints: Iterable[Checkpoint],
+    hashes_at: Mapping[int, bytes],
+    public_keys: Mapping[str, Ed25519PublicKey],
+    *,
+    require_anchored_head: bool = False,
+) -> VerificationResult | None:
+    """The :class:`VerificationResult` of :func:`verify_chain_rows` for a chain whose events
+    1 to ``last_seq`` are known to pass every per-event check (seq, links, hashes, body
+    seq), given the stored hash at each checkpoint's seq (``hashes_at``) and the last
+    event's (``head_hash``). ``None`` when a checkpoint is invalid, does not match or lies
+    beyond the last event: then run :func:`verify_chain_rows`, which names the first bad
+    event exactly as it always does."""
+    by_seq, cp_problem = _group_checkpoints(checkpoints)
+    if cp_problem is not None:
+        return None
+    checked = 0
+    last_cp: int | None = None
+    for seq in sorted(by_seq):
+        if seq > last_seq:
+            return None
+        stored = hashes_at.get(seq)
+        if stored is None or _check_checkpoints(by_seq[seq], stored, public_keys) is not None:
+            return None
+        checked += len(by_seq[seq])
+        last_cp = seq
+    head = head_hash if last_seq else GENESIS_HASH
+    return _verified(last_seq, head, checked, last_cp, require_anchored_head)
