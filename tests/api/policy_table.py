@@ -19,9 +19,32 @@ Relations (of the case to the actor; the same for both organisations tested):
   withdrawn        assigned to her; the person withdrew consent (she still manages the case)
   archived         a closed case of her organisation, assigned to her
   other-org        another organisation's case
-  shared           another organisation's case shared to her organisation (within retention)
-  shared-expired   shared to her organisation, but the retention period is over
+  shared           another organisation's case shared to her organisation: a real referral,
+                   accepted today, within the purpose's retention period
+  shared-expired   shared to her organisation and accepted, but the purpose's retention
+                   period (counted from acceptance) is over at the test's clock
   missing          no such case
+
+Referral operations (REFERRAL_TABLE, column order of each cell string):
+  referral  GET  /api/referrals/{id}
+  packet    GET  /api/referrals/{id}/packet
+  accept    POST /api/referrals/{id}/accept
+  reject    POST /api/referrals/{id}/reject
+  feedback  POST /api/referrals/{id}/feedback
+
+The referral behind each relation where one is meaningful (matrix_world.py):
+  assigned         her organisation sent it about her own case (she is the sender's staff)
+  shared           the referral sharing the 'shared' case to her organisation, accepted
+  shared-expired   the referral sharing the 'shared-expired' case, retention over
+  other-org        a referral between two other organisations
+  missing          no such referral
+Policy: a referral is seen by its two parties' case-management staff (caseworker,
+supervisor, data protection focal point) — the recipient only within its window (pending,
+or accepted and within the purpose's retention); only the RECIPIENT organisation's
+case-management staff open the packet, accept, reject or give feedback. Other roles, other
+organisations and an expired window get the same 404 as a missing referral, audited.
+"A" for accept/reject on an accepted referral means the request passes authorization and
+meets the state check (409 "not pending"), not the 404.
 """
 
 from __future__ import annotations
@@ -135,4 +158,24 @@ TARGETS: dict[str, dict[str, str]] = {
         "shared-expired": "c-023",
         "missing": "c-999",
     },
+}
+
+REFERRAL_OPS = ("referral", "packet", "accept", "reject", "feedback")
+REFERRAL_RELATIONS = ("assigned", "shared", "shared-expired", "other-org", "missing")
+_CASE_MANAGEMENT = {
+    #                  ref pack acc rej fb
+    "assigned": "ADDDD",
+    "shared": "AAAAA",
+    "shared-expired": "DDDDD",
+    "other-org": "DDDDD",
+    "missing": "DDDDD",
+}
+_NO_REFERRALS = {relation: "DDDDD" for relation in REFERRAL_RELATIONS}
+REFERRAL_TABLE: dict[str, dict[str, str]] = {
+    "caseworker": _CASE_MANAGEMENT,
+    "supervisor": _CASE_MANAGEMENT,
+    "dp-focal-point": _CASE_MANAGEMENT,
+    "im-officer": _NO_REFERRALS,
+    "archivist": _NO_REFERRALS,
+    "administrator": _NO_REFERRALS,
 }

@@ -4,58 +4,48 @@ missing object and is written to the audit log."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from api_support import START, Api
-from policy_table import OPS, RELATIONS, ROLE_OPS, ROLES, TABLE, TARGETS
+from matrix_world import MISSING_REFERRAL, matrix_api
+from policy_table import (
+    OPS,
+    REFERRAL_OPS,
+    REFERRAL_RELATIONS,
+    REFERRAL_TABLE,
+    RELATIONS,
+    ROLE_OPS,
+    ROLES,
+    TABLE,
+    TARGETS,
+)
 from sqlalchemy import func, select
 
 from safeshare.audit.chain import parse_body
-from safeshare.core.vocabulary import ConsentDecision
 from safeshare.services import accounts
-from safeshare.services import referrals as referrals_service
-from safeshare.services.consent import record_consent
-from safeshare.store.ledger import NewConsent
+from safeshare.settings import Settings
 from safeshare.store.models import AuditEventRow, CaseRow, StaffCaseRow
+from safeshare.store.unit import Store
 
 ORGS = ("unhcr", "ngo-a")
 OTHER = {"unhcr": "ngo-a", "ngo-a": "unhcr"}
+World = tuple[Api, dict[tuple[str, str], str]]
 
 
-@dataclass(frozen=True)
-class _Shared:
-    data_elements: tuple[str, ...]
-    until: date | None
-
-
-def _install_sharing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What 'sharing' reports: the 'shared' case within retention, the 'shared-expired' one
-    past it (the access layer must refuse it even if a lookup returned it)."""
-    today = START.date()
-    shared = {(org, TARGETS[org]["shared"]) for org in ORGS}
-    expired = {(org, TARGETS[org]["shared-expired"]) for org in ORGS}
-
-    def shared_with(_store: object, *, org: str, case: str, today: date) -> _Shared | None:
-        if (org, case) in shared:
-            return _Shared(
-                ("case_number", "name", "phone", "service_needed"), today + timedelta(days=90)
-            )
-        if (org, case) in expired:
-            return _Shared(("case_number", "name", "phone"), today - timedelta(days=1))
-        return None
-
-    def cases_shared_with(_store: object, *, org: str, today: date) -> list[str]:
-        return sorted(c for o, c in shared | expired if o == org)
-
-    del today
-    monkeypatch.setattr(referrals_service, "shared_with", shared_with)
-    monkeypatch.setattr(referrals_service, "cases_shared_with", cases_shared_with)
+@pytest.fixture
+def world(store: Store, store_settings: Settings, tmp_path: Path) -> Iterator[World]:
+    """The demo operation, real referrals (matrix_world.py), assignments and needs."""
+    with matrix_api(store, store_settings, tmp_path) as (api, referrals):
+        _setup(api)
+        yield api, referrals
 
 
 def _setup(api: Api) -> None:
-    """Assignments and recorded needs for every actor; a withdrawal for ngo-a's subject."""
+    """Assignments and recorded needs for every actor (the sharing, the withdrawal and the
+    closed cases are real: matrix_world.py and the demo)."""
     with api.store.transaction() as session:
         for org in ORGS:
             for role in ROLES:
@@ -79,16 +69,6 @@ def _setup(api: Api) -> None:
                 actor_org=org,
                 at=START,
             )
-    record_consent(
-        api.store,
-        NewConsent(
-            subject="s-002",
-            decision=ConsentDecision.WITHDRAWN,
-            purposes=("cash-eligibility",),
-            date=START.date(),
-        ),
-        actor="test",
-    )
 
 
 def _subject_of(api: Api, case_id: str) -> str:
@@ -150,9 +130,8 @@ def _call(
     return res.status_code in (200, 201), res.status_code, res.content
 
 
-def test_authorization_matrix(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    _install_sharing(monkeypatch)
-    _setup(api)
+def test_authorization_matrix(world: World) -> None:
+    api, _referrals = world
     missing_body = api.client.get("/api/cases/c-999", headers=api.headers("unhcr.caseworker"))
     mismatches: list[str] = []
     cells = 0
@@ -178,7 +157,89 @@ def test_authorization_matrix(api: Api, monkeypatch: pytest.MonkeyPatch) -> None
     assert mismatches == [], "\n".join(mismatches)
 
 
-def test_role_only_operations(api: Api) -> None:
+def _call_referral(api: Api, op: str, referral: str, headers: dict[str, str]) -> httpx.Response:
+    c = api.client
+    if op == "referral":
+        return c.get(f"/api/referrals/{referral}", headers=headers)
+    if op == "packet":
+        return c.get(f"/api/referrals/{referral}/packet", headers=headers)
+    if op == "accept":
+        return c.post(f"/api/referrals/{referral}/accept", headers=headers)
+    if op == "reject":
+        return c.post(
+            f"/api/referrals/{referral}/reject", headers=headers, json={"reason": "other"}
+        )
+    return c.post(
+        f"/api/referrals/{referral}/feedback",
+        headers=headers,
+        json={
+            "purpose": "referral-status-feedback",
+            "values": {"status_dates": "2026-03-01", "services_provided": "counselling"},
+        },
+    )
+
+
+def test_referral_matrix(world: World) -> None:
+    """Every role x every referral operation x the relations where a referral exists x two
+    organisations, against REFERRAL_TABLE; a denial is the missing referral's 404, audited."""
+    api, referrals = world
+    missing_body = api.client.get(
+        f"/api/referrals/{MISSING_REFERRAL}", headers=api.headers("unhcr.caseworker")
+    ).content
+    mismatches: list[str] = []
+    cells = 0
+    for org in ORGS:
+        for role in ROLES:
+            headers = api.headers(f"{org}.{role}")
+            for relation in REFERRAL_RELATIONS:
+                referral = referrals.get((org, relation), MISSING_REFERRAL)
+                for op, expected in zip(REFERRAL_OPS, REFERRAL_TABLE[role][relation], strict=True):
+                    cells += 1
+                    before = _head(api)
+                    res = _call_referral(api, op, referral, headers)
+                    where = f"{org} {role} {relation} {op}"
+                    if res.status_code >= 500:
+                        mismatches.append(f"{where}: {res.status_code} {res.text}")
+                        continue
+                    # 409: authorized, but the referral is no longer pending
+                    allowed = res.status_code in (200, 201, 409)
+                    if allowed != (expected == "A"):
+                        mismatches.append(f"{where}: got {res.status_code} {res.text[:80]}")
+                        continue
+                    if not allowed:
+                        if res.status_code != 404 or res.content != missing_body:
+                            mismatches.append(f"{where}: {res.status_code} {res.content!r}")
+                        if not _denied_since(api, before):
+                            mismatches.append(f"{where}: denial not audited")
+    assert cells == len(ORGS) * len(ROLES) * len(REFERRAL_RELATIONS) * len(REFERRAL_OPS)
+    assert mismatches == [], f"{len(mismatches)} of {cells} cells:\n" + "\n".join(mismatches)
+
+
+def test_the_sharing_is_real(world: World) -> None:
+    """The 'shared' relations rest on accepted referrals within retention, the expired ones
+    on accepted referrals past it (nothing is faked)."""
+    api, referrals = world
+    for org in ORGS:
+        shared = referrals[(org, "shared")]
+        expired = referrals[(org, "shared-expired")]
+        got = api.client.get(f"/api/referrals/{shared}", headers=api.headers(f"{org}.caseworker"))
+        assert got.status_code == 200, got.text
+        assert got.json()["status"] == "accepted"
+        inbox = api.client.get("/api/referrals/inbox", headers=api.headers(f"{org}.caseworker"))
+        ids = {r["id"] for r in inbox.json()}
+        assert shared in ids
+        assert expired not in ids
+        sender = OTHER[org]
+        outgoing = api.client.get(
+            "/api/referrals/outgoing", headers=api.headers(f"{sender}.caseworker")
+        ).json()
+        (row,) = [r for r in outgoing if r["id"] == expired]
+        assert row["status"] == "accepted"
+        assert row["access_until"] < START.date().isoformat()
+
+
+def test_role_only_operations(world: World) -> None:
+    api, _referrals = world
     mismatches = []
     for org in ORGS:
         for role in ROLES:

@@ -11,13 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field, StringConstraints
 
-from safeshare.api.deps import ClockDep, Principal, StoreDep, not_found, require
+from safeshare.api.deps import ClockDep, Principal, StoreDep, deny, not_found, require
 from safeshare.api.schemas import CircumstanceIn, Element, Id, Strict
 from safeshare.core.request import Circumstance, ShareRequest
 from safeshare.core.vocabulary import Basis
 from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.services import access
-from safeshare.services.accounts import Role, Scope
 from safeshare.services.common import NotFoundError
 from safeshare.services.org_keys import NoPublicKeyError, SharingSettings, key_directory
 from safeshare.services.referral_feedback import send_feedback
@@ -33,6 +32,7 @@ from safeshare.services.referrals import (
     outgoing,
     reject_referral,
 )
+from safeshare.services.roles import Role, Scope
 from safeshare.sharing.payload import NotShareableError
 
 router = APIRouter(prefix="/api/referrals", tags=["referrals"])
@@ -183,7 +183,7 @@ def get_one(referral_id: Id, principal: Reader, store: StoreDep, clock: ClockDep
     try:
         found = get_referral(store, referral_id, org_id=principal.org_id, today=_today(clock))
     except NotFoundError:
-        raise not_found() from None
+        raise deny(store, principal, object_type="referral", object_id=referral_id) from None
     return found.to_dict(for_recipient=found.sender != principal.org_id)
 
 
@@ -202,7 +202,7 @@ def packet(
             today=_today(clock),
         )
     except NotFoundError:
-        raise not_found() from None
+        raise deny(store, principal, object_type="referral", object_id=referral_id) from None
     data = payload.to_dict()
     return PacketOut.model_validate(data)
 
@@ -220,7 +220,7 @@ def _step(
             **kw,
         )
     except NotFoundError:
-        raise not_found() from None
+        raise deny(store, principal, object_type="referral", object_id=referral_id) from None
     except ReferralStateError as exc:
         raise _conflict(str(exc)) from None
     out: dict[str, Any] = found.to_dict(for_recipient=found.sender != principal.org_id)
@@ -272,7 +272,7 @@ def feedback(
             today=_today(clock),
         )
     except NotFoundError:
-        raise not_found() from None
+        raise deny(store, principal, object_type="referral", object_id=referral_id) from None
     except NotShareableError:
         raise _conflict("nothing may be shared for this feedback") from None
     return _outcome(out)

@@ -22,6 +22,12 @@ FEEDBACK_FROM = frozenset({"pending", "accepted", "rejected", "closed"})
 REFERRAL_ID = "referral_id"
 
 
+def _access_ended(row: ReferralRow, today: date) -> bool:
+    """After the purpose's retention period the recipient holds nothing of the referral, and
+    has nothing to give feedback on."""
+    return not row.open_ended and row.access_until is not None and today > row.access_until
+
+
 def send_feedback(
     store: Store,
     keys: OrgKeyDirectory,
@@ -37,7 +43,12 @@ def send_feedback(
     ``referral_status`` defaults to the referral's own status."""
     with store.reading() as session:
         row = session.get(ReferralRow, referral_id)
-        if row is None or row.recipient != org_id or row.status not in FEEDBACK_FROM:
+        if (
+            row is None
+            or row.recipient != org_id
+            or row.status not in FEEDBACK_FROM
+            or _access_ended(row, today)
+        ):
             raise NotFoundError(f"referral {referral_id!r} is not in the store")
         original = purpose_of(session, row.purpose)
         subjects = subjects_of(session, referral_id)
