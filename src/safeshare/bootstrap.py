@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from safeshare.audit.chain import SigningKey, load_public_key, public_key_id
+from safeshare.audit.checkpoints import SigningKey, load_public_key, public_key_id
 from safeshare.crypto.fields import FieldCipher, Keyring
 from safeshare.settings import Settings
 from safeshare.store import migrate

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends
 
 from safeshare.api.deps import Principal, StoreDep, require
 from safeshare.api.schemas import AuditStatusOut
-from safeshare.services.accounts import Role
 from safeshare.services.audit import verify_audit
 from safeshare.services.common import audit
+from safeshare.services.roles import Role
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 Verifier = Annotated[Principal, Depends(require(Role.DP_FOCAL_POINT, Role.ADMINISTRATOR))]

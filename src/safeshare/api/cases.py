@@ -25,8 +25,8 @@ from safeshare.api.schemas import (
 from safeshare.core.vocabulary import ADULT_AGE, CaseStatus
 from safeshare.services import access, accounts, registry
 from safeshare.services.access import CaseAccess
-from safeshare.services.accounts import PERSONAL_DATA_ROLES, Role, Scope
 from safeshare.services.common import NotFoundError
+from safeshare.services.roles import PERSONAL_DATA_ROLES, Role, Scope
 from safeshare.store.models import CaseRow, SubjectCategoryRow, SubjectRow
 
 router = APIRouter(tags=["cases and subjects"])

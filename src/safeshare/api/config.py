@@ -14,7 +14,8 @@ from datetime import timedelta
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from safeshare.services.accounts import AccessPolicy, fast_hasher, production_hasher
+from safeshare.services.passwords import fast_hasher, production_hasher
+from safeshare.services.sessions import AccessPolicy
 from safeshare.settings import CONVENIENCE_ENVS, Env, InsecureSettingsError
 
 KNOWN_PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "development", "dev", "demo"})

@@ -13,8 +13,8 @@ from safeshare.api.schemas import ConsentCreate, ConsentOut, PathId, WithdrawReq
 from safeshare.core.world import ConsentRecord
 from safeshare.services import access, consent_effects
 from safeshare.services import consent as consent_service
-from safeshare.services.accounts import PERSONAL_DATA_ROLES, Role, Scope
 from safeshare.services.common import NotFoundError
+from safeshare.services.roles import PERSONAL_DATA_ROLES, Role, Scope
 from safeshare.store.ledger import NewConsent
 
 router = APIRouter(prefix="/api/subjects", tags=["consent"])

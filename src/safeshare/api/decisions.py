@@ -18,8 +18,8 @@ from safeshare.api.schemas import DecisionOut, ShareRequestIn
 from safeshare.core.request import Circumstance, Selection, ShareRequest
 from safeshare.core.vocabulary import STANDARD_ELEMENTS
 from safeshare.services import access
-from safeshare.services.accounts import Role, Scope
 from safeshare.services.decisions import decide_request
+from safeshare.services.roles import Role, Scope
 from safeshare.store.models import DataElementRow, OrganisationRow
 
 router = APIRouter(prefix="/api/decisions", tags=["decisions"])

@@ -13,8 +13,8 @@ from safeshare.api.deps import Principal, StoreDep, not_found, require
 from safeshare.api.schemas import FindingOut, FindingsOut, ProtocolOut, PurposeOut
 from safeshare.core.vocabulary import STANDARD_ELEMENTS, Category
 from safeshare.core.world import Protocol
-from safeshare.services.accounts import Role, Scope
 from safeshare.services.protocols import current_protocol, current_version
+from safeshare.services.roles import Role, Scope
 from safeshare.store import mapping
 from safeshare.store.models import DataElementRow, OrganisationRow
 

@@ -23,7 +23,7 @@ from safeshare.core.vocabulary import (
     Duty,
     GivenBy,
 )
-from safeshare.services.accounts import Role, Scope
+from safeshare.services.roles import Role, Scope
 
 Day = date
 

@@ -18,7 +18,7 @@ from fastapi import HTTPException, Request, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safeshare.api.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, bearer_token
-from safeshare.services.accounts import token_digest
+from safeshare.services.sessions import token_digest
 
 log = logging.getLogger("safeshare.api")
 

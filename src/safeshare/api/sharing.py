@@ -14,7 +14,6 @@ from safeshare.api.deps import ClockDep, Principal, StoreDep, not_found, require
 from safeshare.api.referrals import KeysDep
 from safeshare.api.schemas import Id, Strict
 from safeshare.services import access
-from safeshare.services.accounts import Role, Scope
 from safeshare.services.common import NotFoundError
 from safeshare.services.consent_effects import (
     acknowledge_notice,
@@ -29,6 +28,7 @@ from safeshare.services.escalations import (
 )
 from safeshare.services.referral_store import ReferralStateError
 from safeshare.services.rights import ErasureRefusedError, erase_subject, subject_access
+from safeshare.services.roles import Role, Scope
 from safeshare.store.models import CaseRow
 from safeshare.store.models_sharing import EscalationRow, ReferralRow
 

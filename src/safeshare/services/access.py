@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from safeshare.core.decision import Outcome
 from safeshare.core.request import StaffAccessRequest
 from safeshare.core.vocabulary import ADULT_AGE, Duty
-from safeshare.services.accounts import active_need, cases_with_need
 from safeshare.services.common import audit
 from safeshare.services.decisions import decide_request_in
+from safeshare.services.needs import active_need, cases_with_need
 from safeshare.store.models import CaseRow, StaffCaseRow, SubjectCategoryRow, SubjectRow
 from safeshare.store.unit import Store
 

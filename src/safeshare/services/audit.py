@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from safeshare.audit.chain import SigningKey, VerificationResult
+from safeshare.audit.checkpoints import SigningKey
+from safeshare.audit.verification import VerificationResult
 from safeshare.crypto.files import write_secret_file
 from safeshare.services.accounts import get_account
 from safeshare.services.common import audit

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -39,3 +41,14 @@ def audit(
         details=details,
         signer=store.signer,
     )
+
+
+def utc(at: datetime | None) -> datetime:
+    """Aware UTC (SQLite gives naive datetimes back: they were stored as UTC)."""
+    if at is None:
+        return datetime.now(UTC)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex

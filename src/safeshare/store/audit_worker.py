@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from safeshare.audit.chain import verify_links
+from safeshare.audit.verification import verify_links
 
 SQL: dict[str, dict[str, str]] = {
     "sqlite": {

@@ -107,7 +107,10 @@ class CaseRow(Base):
     closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     details_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     notes_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    __table_args__ = (Index("ix_cases_owner_status", "owner", "status"),)
+    __table_args__ = (
+        Index("ix_cases_owner_status", "owner", "status"),
+        Index("ix_cases_subject_owner", "subject_id", "owner"),
+    )
 
 
 class ConsentEntryRow(Base):

@@ -22,7 +22,7 @@ from safeshare.api.deps import (
 from safeshare.api.organisations import list_organisations
 from safeshare.core.world import Protocol
 from safeshare.services import access, protocols
-from safeshare.services.accounts import Role
+from safeshare.services.roles import Role
 from safeshare.store.unit import Store
 from safeshare.web.render import page
 

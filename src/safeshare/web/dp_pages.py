@@ -13,10 +13,10 @@ from safeshare.api.deps import ClockDep, Principal, StoreDep
 from safeshare.api.referrals import get_org_keys
 from safeshare.api.schemas import FindingsOut, ProtocolOut
 from safeshare.services import consent_effects, escalations
-from safeshare.services.accounts import Role
 from safeshare.services.common import NotFoundError
 from safeshare.services.org_keys import NoPublicKeyError
 from safeshare.services.referral_store import ReferralStateError
+from safeshare.services.roles import Role
 from safeshare.sharing.payload import NotShareableError
 from safeshare.store.unit import Store
 from safeshare.web.common import WebUser, field, not_found_page, org_names, refuse
