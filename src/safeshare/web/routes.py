@@ -22,12 +22,13 @@ from safeshare.api.deps import (
 )
 from safeshare.services import access, accounts, consent_effects, escalations, referrals
 from safeshare.services.accounts import InvalidCredentialsError, Role
-from safeshare.web import case_pages, dp_pages, referral_pages
+from safeshare.web import case_pages, dp_pages, referral_form, referral_pages
 from safeshare.web.common import CASE_ROLES, WebUser, org_names
 from safeshare.web.render import page
 
 router = APIRouter(include_in_schema=False)
 router.include_router(case_pages.router)
+router.include_router(referral_form.router)
 router.include_router(referral_pages.router)
 router.include_router(dp_pages.router)
 
