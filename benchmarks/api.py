@@ -13,25 +13,28 @@ Per backend:
    ``--caseworkers`` UNHCR caseworker accounts, each created with ``--assigned`` random UNHCR
    cases (``accounts.create_account(cases=...)``); the organisations' packet keys registered;
    on PostgreSQL ``VACUUM ANALYZE`` and ``CHECKPOINT`` (what autovacuum would soon do).
-2. **Server**: ``safeshare serve --no-demo`` (uvicorn, one worker) as a subprocess with
+2. **Server**: ``safeshare serve --no-demo --workers N`` (uvicorn, ``--workers``, default 2:
+   one per core of the machine this was measured on) as a subprocess with
    ``SAFESHARE_ENV=production`` and every secret given; readiness polled; each account logs in
    once through ``POST /api/auth/login`` (bearer sessions).
-3. **Load** (a separate process, asyncio + httpx, ``--connections`` keep-alive connections):
+3. **Load** (a separate process, asyncio with a minimal HTTP/1.1 client, ``--connections``
+   keep-alive connections):
    requests are *scheduled* at ``--rate`` per second for ``--seconds`` and latency runs from the
    scheduled send time (no coordinated omission). Three phases at the same rate, same client:
    ``GET /api/auth/csrf`` (no database), ``GET /api/auth/me`` (authenticated: a session
-   lookup and its last-seen write — the baseline), then the mix: ``POST /api/decisions``
-   (a referral evaluated for the subject of an assigned case), ``GET /api/cases/{id}`` (an
-   assigned case) and, a ``--referral-share`` of the requests, ``POST /api/referrals`` (a real
-   referral: decided, sealed and signed to ngo-a). Only requests that should succeed are sent:
-   any non-2xx answer or exception is an error.
+   lookup, its last-seen time written at most once a minute — the baseline), then the mix:
+   ``POST /api/decisions`` (a referral evaluated for the subject of an assigned case),
+   ``GET /api/cases/{id}`` (an assigned case) and, a ``--referral-share`` of the requests,
+   ``POST /api/referrals`` (a real referral: decided, sealed and signed to ngo-a). Only
+   requests that should succeed are sent: any non-2xx answer or exception is an error.
 
 ``--rate 200,20`` runs the three phases at each rate in turn on the same server;
 ``--profile DIR`` records the server with py-spy (collapsed stacks) during each mix.
 
 Prints one JSON object (per backend: requests, achieved rate, p50/p95/p99/max ms per kind,
-errors, baselines, ratios). Goal: p99 < 25 ms and no error at 200 requests/s. The machine may
-be shared: read the ratios to the baseline next to the milliseconds.
+errors, the server's and the client's CPU milliseconds per request, baselines, ratios).
+Goal: p99 < 25 ms and no error at 200 requests/s. The machine may be shared: read the ratios
+to the baseline, and the CPU milliseconds per request, next to the latencies.
 """
 
 from __future__ import annotations
@@ -330,10 +333,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(backend: Backend, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def serving(backend: Backend, port: int, workers: int) -> Iterator[subprocess.Popen[bytes]]:
     log = (backend.folder / "server.log").open("wb")
     proc = subprocess.Popen(
-        [SAFESHARE, "serve", "--no-demo", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            SAFESHARE,
+            "serve",
+            "--no-demo",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=backend.env(production=True),
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -374,7 +387,7 @@ def profiling(pid: int, folder: Path | None, name: str, seconds: float) -> Itera
     out = folder / f"{name}.collapsed.txt"
     proc = subprocess.Popen(
         [spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--nonblocking",
-         "--duration", str(int(seconds) + 2), "--output", str(out)],
+         "--duration", str(int(seconds) + 2), "--subprocesses", "--output", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -466,61 +479,118 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection, spoken by hand: the load generator shares the
+    machine with the server, and a full client library costs it milliseconds of CPU per
+    request (httpx: about 3.5 ms here), which the server would then miss."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer)
+
+    async def request(
+        self, method: str, path: str, headers: bytes, body: bytes | None
+    ) -> tuple[int, bytes]:
+        payload = body or b""
+        head = f"{method} {path} HTTP/1.1\r\nhost: load\r\ncontent-length: {len(payload)}\r\n"
+        self.writer.write(head.encode() + headers + b"\r\n" + payload)
+        status_line = await self.reader.readuntil(b"\r\n")
+        status = int(status_line.split(b" ", 2)[1])
+        length, chunked = 0, False
+        while (line := await self.reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+        if not chunked:
+            return status, await self.reader.readexactly(length)
+        parts = []
+        while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            parts.append(await self.reader.readexactly(size))
+            await self.reader.readexactly(2)
+        await self.reader.readuntil(b"\r\n")
+        return status, b"".join(parts)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 async def _drive(plan: Plan) -> dict[str, Any]:
-    limits = httpx.Limits(
-        max_connections=plan.connections, max_keepalive_connections=plan.connections
-    )
+    host, port = plan.base.removeprefix("http://").rsplit(":", 1)
     headers = [
-        {"authorization": f"Bearer {t}", "content-type": "application/json"} for t in plan.tokens
+        f"authorization: Bearer {t}\r\ncontent-type: application/json\r\n".encode()
+        for t in plan.tokens
     ]
     latencies: dict[str, list[float]] = {}
     statuses: dict[str, dict[str, int]] = {}
     outcomes: dict[str, dict[str, int]] = {}
     lag: list[float] = []
     samples_of_errors: list[str] = []
-    async with httpx.AsyncClient(base_url=plan.base, limits=limits, timeout=30.0) as client:
-        loop = asyncio.get_running_loop()
+    cpu_start = time.process_time()
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(plan.connections):
+        idle.put_nowait(await Connection.open(host, int(port)))
+    loop = asyncio.get_running_loop()
 
-        async def send(req: tuple[str, str, str, int, bytes | None], scheduled: float) -> None:
-            kind, method, path, who, body = req
-            lag.append(loop.time() - scheduled)
-            try:
-                res = await client.request(method, path, headers=headers[who], content=body)
-                status = str(res.status_code)
-                if res.is_success and kind in {"decision", "referral"}:
-                    doc = res.json()
-                    outcome = doc["decision"] if kind == "decision" else doc["decision"]["decision"]
-                    bucket = outcomes.setdefault(kind, {})
-                    bucket[outcome] = bucket.get(outcome, 0) + 1
-                elif not res.is_success and len(samples_of_errors) < 10:
-                    samples_of_errors.append(f"{kind} {path} {status} {res.text[:200]}")
-            except (httpx.HTTPError, OSError) as exc:
-                status = type(exc).__name__
-                if len(samples_of_errors) < 10:
-                    samples_of_errors.append(f"{kind} {path} {status} {exc}")
-            latencies.setdefault(kind, []).append(loop.time() - scheduled)
-            counts = statuses.setdefault(kind, {})
-            counts[status] = counts.get(status, 0) + 1
+    async def fetch(method: str, path: str, who: int, body: bytes | None) -> tuple[int, bytes]:
+        conn = await idle.get()
+        try:
+            result = await conn.request(method, path, headers[who], body)
+        except BaseException:
+            conn.close()
+            idle.put_nowait(await Connection.open(host, int(port)))
+            raise
+        idle.put_nowait(conn)
+        return result
 
-        # Open the connections and warm the server's code paths (not counted).
-        warm = plan.requests[: min(len(plan.requests), 2 * plan.connections)]
-        await asyncio.gather(*(client.request(m, p, headers=headers[w], content=b)
-                               for _k, m, p, w, b in warm))  # fmt: skip
-        tasks: list[asyncio.Task[None]] = []
-        start = loop.time() + 0.2
-        for i, req in enumerate(plan.requests):
-            scheduled = start + i / plan.rate
-            delay = scheduled - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(send(req, scheduled)))
-        await asyncio.gather(*tasks)
-        elapsed = loop.time() - start
+    async def send(req: tuple[str, str, str, int, bytes | None], scheduled: float) -> None:
+        kind, method, path, who, body = req
+        lag.append(loop.time() - scheduled)
+        try:
+            code, content = await fetch(method, path, who, body)
+            status = str(code)
+            ok = 200 <= code < 300
+            if ok and kind in {"decision", "referral"}:
+                doc = json.loads(content)
+                outcome = doc["decision"] if kind == "decision" else doc["decision"]["decision"]
+                bucket = outcomes.setdefault(kind, {})
+                bucket[outcome] = bucket.get(outcome, 0) + 1
+            elif not ok and len(samples_of_errors) < 10:
+                samples_of_errors.append(f"{kind} {path} {status} {content[:200]!r}")
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            status = type(exc).__name__
+            if len(samples_of_errors) < 10:
+                samples_of_errors.append(f"{kind} {path} {status} {exc}")
+        latencies.setdefault(kind, []).append(loop.time() - scheduled)
+        counts = statuses.setdefault(kind, {})
+        counts[status] = counts.get(status, 0) + 1
+
+    # Warm the server's code paths on every connection (not counted).
+    warm = plan.requests[: min(len(plan.requests), 2 * plan.connections)]
+    await asyncio.gather(*(fetch(m, p, w, b) for _k, m, p, w, b in warm))
+    tasks: list[asyncio.Task[None]] = []
+    start = loop.time() + 0.2
+    for i, req in enumerate(plan.requests):
+        scheduled = start + i / plan.rate
+        delay = scheduled - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(req, scheduled)))
+    await asyncio.gather(*tasks)
+    elapsed = loop.time() - start
+    while not idle.empty():
+        idle.get_nowait().close()
     per_kind = {}
     for kind, values in sorted(latencies.items()):
-        ok = statuses[kind]
-        errors = sum(v for s, v in ok.items() if not (s.isdigit() and 200 <= int(s) < 300))
-        per_kind[kind] = {**percentiles(values), "errors": errors, "statuses": ok}
+        ok_counts = statuses[kind]
+        errors = sum(v for s, v in ok_counts.items() if not (s.isdigit() and 200 <= int(s) < 300))
+        per_kind[kind] = {**percentiles(values), "errors": errors, "statuses": ok_counts}
         if kind in outcomes:
             per_kind[kind]["outcomes"] = outcomes[kind]
     total = len(plan.requests)
@@ -532,6 +602,7 @@ async def _drive(plan: Plan) -> dict[str, Any]:
         "all": percentiles([v for vs in latencies.values() for v in vs]),
         "by_kind": per_kind,
         "generator_lag_p99_ms": percentiles(lag).get("p99_ms"),
+        "client_cpu_ms_per_request": round(1000 * (time.process_time() - cpu_start) / total, 2),
         "error_samples": samples_of_errors,
     }
 
@@ -574,7 +645,7 @@ def bench_backend(name: str, root: Path, args: argparse.Namespace) -> dict[str, 
         setup_s = time.perf_counter() - t
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        with serving(backend, port) as proc:
+        with serving(backend, port, args.workers) as proc:
             accounts = prepared.accounts
             tokens = [login(base, a) for a in accounts]
             base_token = login(base, prepared.baseline)
@@ -602,6 +673,35 @@ def bench_backend(name: str, root: Path, args: argparse.Namespace) -> dict[str, 
     }
 
 
+def _tree(pid: int) -> list[int]:
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                pids += _tree(int(child))
+    return pids
+
+
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the server and its worker processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in _tree(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def _measured(pid: int, plan: Plan) -> dict[str, Any]:
+    """The load's figures, with the server's CPU milliseconds per request."""
+    before = server_cpu_s(pid)
+    result = run_load(plan)
+    used = server_cpu_s(pid) - before
+    result["server_cpu_ms_per_request"] = round(1000 * used / max(1, len(plan.requests)), 2)
+    return result
+
+
 def one_rate(
     base: str,
     tokens: list[str],
@@ -617,21 +717,27 @@ def one_rate(
     phases: dict[str, Any] = {}
     for phase, path in (("csrf", "/api/auth/csrf"), ("me", "/api/auth/me")):
         requests: list[tuple[str, str, str, int, bytes | None]] = [(phase, "GET", path, 0, None)]
-        phases[phase] = run_load(Plan(base, [base_token], requests * n, rate, args.connections))
+        phases[phase] = _measured(
+            spy[0], Plan(base, [base_token], requests * n, rate, args.connections)
+        )
     plan = mixed_plan(
         base, tokens, accounts, n=n, referral_share=args.referral_share, seed=args.seed
     )
     plan.rate, plan.connections = rate, args.connections
     with profiling(spy[0], args.profile, spy[1], args.seconds):
-        mixed = run_load(plan)
+        mixed = _measured(spy[0], plan)
     me = phases["me"]["all"]
     keys = ("p50_ms", "p95_ms", "p99_ms", "max_ms")
     return {
         "load": mixed,
         "baseline_me": {k: me.get(k) for k in keys}
-        | {"errors": phases["me"]["errors"], "achieved_rate": phases["me"]["achieved_rate"]},
+        | {"errors": phases["me"]["errors"], "achieved_rate": phases["me"]["achieved_rate"]}
+        | {k: phases["me"][k] for k in ("server_cpu_ms_per_request", "client_cpu_ms_per_request")},
         "baseline_csrf": {k: phases["csrf"]["all"].get(k) for k in keys}
-        | {"errors": phases["csrf"]["errors"], "achieved_rate": phases["csrf"]["achieved_rate"]},
+        | {"errors": phases["csrf"]["errors"], "achieved_rate": phases["csrf"]["achieved_rate"]}
+        | {
+            k: phases["csrf"][k] for k in ("server_cpu_ms_per_request", "client_cpu_ms_per_request")
+        },
         "ratio_p50_vs_me": _ratios(mixed, me, "p50_ms"),
         "ratio_p99_vs_me": _ratios(mixed, me, "p99_ms"),
         "goal": {"p99_ms": GOAL_P99_MS, "errors": 0},
@@ -659,6 +765,7 @@ def main() -> None:
     parser.add_argument("--caseworkers", type=int, default=20)
     parser.add_argument("--assigned", type=int, default=100, help="cases per caseworker")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="safeshare serve --workers")
     parser.add_argument(
         "--referral-share", type=float, default=0.1, help="share of real referral creations"
     )
@@ -683,7 +790,8 @@ def main() -> None:
         "python": sys.version.split()[0],
         "sqlite_version": sqlite3.sqlite_version,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
-        "server": "safeshare serve (uvicorn, 1 worker), SAFESHARE_ENV=production, loopback",
+        "server": f"safeshare serve (uvicorn, {args.workers} worker(s)), "
+        "SAFESHARE_ENV=production, loopback",
     }
     tmp = tempfile.mkdtemp(prefix="safeshare-api-bench-", dir=args.dir)
     try:

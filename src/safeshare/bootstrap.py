@@ -10,14 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from safeshare.audit.checkpoints import SigningKey, load_public_key, public_key_id
 from safeshare.crypto.fields import FieldCipher, Keyring
 from safeshare.settings import Settings
 from safeshare.store import migrate
 from safeshare.store.audit_log import CheckpointSigner
-from safeshare.store.database import make_engine, session_factory
+from safeshare.store.database import make_engine, read_session_factory, session_factory
 from safeshare.store.fields import Sealer
 from safeshare.store.unit import Store
+from safeshare.store.writer_lock import WriterLock
 
 
 class MissingKeyError(RuntimeError):
@@ -91,9 +94,17 @@ def bootstrap(settings: Settings | None = None, *, upgrade: bool = False) -> Sto
         every=settings.checkpoint_every,
         public_keys=public_keys,
     )
+    database = make_url(settings.resolved_database_url()).database
+    lock = (
+        WriterLock(Path(database))
+        if engine.dialect.name == "sqlite" and database and database != ":memory:"
+        else None
+    )
     return Store(
         engine=engine,
+        writer_lock=lock,
         sessions=session_factory(engine),
+        readers=read_session_factory(engine),
         sealer=Sealer(FieldCipher(keyring)),
         signer=signer,
         public_keys=public_keys,

@@ -12,7 +12,7 @@ from safeshare.api.app import create_app
 from safeshare.api.deps import SESSION_COOKIE
 from safeshare.audit.chain import parse_body
 from safeshare.store import audit_log
-from safeshare.store.models_access import UserAccountRow
+from safeshare.store.models_access import SessionRow, UserAccountRow
 
 CW = "unhcr.caseworker"
 
@@ -196,3 +196,25 @@ def test_login_failures_are_audited_without_the_username(api: Api) -> None:
     last = parse_body(rows[-1][1])
     assert last.action == "auth.login-failed"
     assert CW not in rows[-1][1].decode()
+
+
+def _last_seen(api: Api) -> list[object]:
+    with api.store.reading() as session:
+        return list(session.scalars(select(SessionRow.last_seen_at)))
+
+
+def test_a_busy_session_is_touched_at_most_once_a_minute(api: Api) -> None:
+    token = api.login(CW)
+    before = _last_seen(api)
+    for _ in range(3):
+        api.clock.advance(seconds=15)
+        assert api.client.get("/api/auth/me", headers=_bearer(token)).status_code == 200
+    assert _last_seen(api) == before  # reads only: no write for each request
+    api.clock.advance(seconds=20)  # 65 s after the login
+    assert api.client.get("/api/auth/me", headers=_bearer(token)).status_code == 200
+    assert _last_seen(api) != before
+    # The idle timeout still counts from the last request seen (within a minute).
+    api.clock.advance(minutes=29, seconds=58)
+    assert api.client.get("/api/auth/me", headers=_bearer(token)).status_code == 200
+    api.clock.advance(minutes=30, seconds=1)
+    assert api.client.get("/api/auth/me", headers=_bearer(token)).status_code == 401

@@ -6,7 +6,7 @@ same 404."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from safeshare.services import access, accounts, registry
 from safeshare.services.access import CaseAccess
 from safeshare.services.common import NotFoundError
 from safeshare.services.roles import PERSONAL_DATA_ROLES, Role, Scope
-from safeshare.store.models import CaseRow, SubjectCategoryRow, SubjectRow
+from safeshare.store.models import SubjectCategoryRow, SubjectRow
 
 router = APIRouter(tags=["cases and subjects"])
 
@@ -47,7 +47,8 @@ Aggregates = Annotated[
 NeedGranter = Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.DP_FOCAL_POINT))]
 
 
-def _summary(row: CaseRow, grant: CaseAccess) -> CaseSummary:
+def _summary(row: Any, grant: CaseAccess) -> CaseSummary:
+    """``row``: the case's row (an ORM object or a row read by :func:`access.case_row`)."""
     return CaseSummary(
         id=row.id,
         subject_id=row.subject_id,
@@ -61,16 +62,16 @@ def _summary(row: CaseRow, grant: CaseAccess) -> CaseSummary:
 @router.get("/api/cases", response_model=list[CaseSummary])
 def my_cases(principal: Reader, store: StoreDep, clock: ClockDep) -> list[CaseSummary]:
     """My cases: assigned to me, recorded as a need of mine, or shared to my organisation
-    (within its retention period). Each is checked by the engine."""
+    (within its retention period). Each is checked by the engine (one recorded read)."""
     at = clock()
     out = []
-    for case_id in access.my_case_ids(store, principal, at=at):
-        grant = access.case_access(store, principal, case_id, access.CASE_LIST_ELEMENTS, at=at)
-        if grant is None:
-            continue
-        with store.reading() as session:
-            row = session.get(CaseRow, case_id)
-            if row is not None:
+    with store.recorded_read() as session:
+        for case_id in access.my_case_ids_in(session, principal, at=at):
+            grant = access.case_access_in(
+                store, session, principal, case_id, access.CASE_LIST_ELEMENTS, at=at
+            )
+            row = access.case_row(session, case_id) if grant is not None else None
+            if grant is not None and row is not None:
                 out.append(_summary(row, grant))
     return out
 
@@ -91,31 +92,33 @@ def case_statistics(principal: Aggregates, store: StoreDep, clock: ClockDep) -> 
 
 @router.get("/api/cases/{case_id}", response_model=CaseOut)
 def get_case(case_id: PathId, principal: Reader, store: StoreDep, clock: ClockDep) -> CaseOut:
-    """A case, with the elements need-to-know allows (its opening is audited)."""
-    grant = access.case_access(store, principal, case_id, access.CASE_ELEMENTS, at=clock())
-    if grant is None:
-        raise not_found()
-    with store.reading() as session:
-        row = session.get(CaseRow, case_id)
-        if row is None:
-            raise not_found()
-        cats = sorted(
-            session.scalars(
-                select(SubjectCategoryRow.category).where(
-                    SubjectCategoryRow.subject_id == row.subject_id
+    """A case, with the elements need-to-know allows. The access is decided and read on one
+    snapshot; its audit event is written before the answer."""
+    with store.recorded_read() as session:
+        grant = access.case_access_in(
+            store, session, principal, case_id, access.CASE_ELEMENTS, at=clock()
+        )
+        row = access.case_row(session, case_id) if grant is not None else None
+        if grant is not None and row is not None:
+            cats = sorted(
+                session.scalars(
+                    select(SubjectCategoryRow.category).where(
+                        SubjectCategoryRow.subject_id == row.subject_id
+                    )
                 )
             )
-        )
-    details = notes = None
-    if {"incident_description", "caseworker_notes"} & set(grant.elements):
-        opened = registry.case_details(store, case_id, actor=principal.user_id)
-        details = opened.details if "incident_description" in grant.elements else None
-        notes = opened.notes if "caseworker_notes" in grant.elements else None
+            opened = (
+                registry.open_details(store, row)
+                if {"incident_description", "caseworker_notes"} & set(grant.elements)
+                else None
+            )
+    if grant is None or row is None:  # raised after the commit: the refusal stays audited
+        raise not_found()
     return CaseOut(
         **_summary(row, grant).model_dump(),
         categories=cats if "specific_needs_codes" in grant.elements else [],
-        details=details,
-        notes=notes,
+        details=opened.details if opened and "incident_description" in grant.elements else None,
+        notes=opened.notes if opened and "caseworker_notes" in grant.elements else None,
         data_elements=list(grant.elements),
         shared_until=grant.shared_until,
     )

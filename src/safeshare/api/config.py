@@ -39,6 +39,13 @@ class WebSettings(BaseSettings):
     cookie_secure: bool | None = Field(
         default=None, description="Default: Secure cookies everywhere but in development."
     )
+    request_threads: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Threads per server process running requests' database work at once "
+        "(the work is CPU-bound under one interpreter lock: more threads only queue longer).",
+    )
 
     @model_validator(mode="after")
     def _refuse_defaults(self) -> WebSettings:

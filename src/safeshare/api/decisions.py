@@ -7,20 +7,23 @@ own organisation's cases, and only by supervisors and focal points."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from safeshare.api.deps import ClockDep, Principal, StoreDep, not_found, require
 from safeshare.api.schemas import DecisionOut, ShareRequestIn
 from safeshare.core.request import Circumstance, Selection, ShareRequest
 from safeshare.core.vocabulary import STANDARD_ELEMENTS
 from safeshare.services import access
-from safeshare.services.decisions import decide_request
+from safeshare.services.decisions import RecordedDecision, decide_request_in
 from safeshare.services.roles import Role, Scope
 from safeshare.store.models import DataElementRow, OrganisationRow
+from safeshare.store.unit import Store
 
 router = APIRouter(prefix="/api/decisions", tags=["decisions"])
 Evaluator = Annotated[
@@ -32,6 +35,8 @@ Evaluator = Annotated[
     ),
 ]
 SELECTORS = frozenset({Role.SUPERVISOR, Role.DP_FOCAL_POINT})
+_ORGS: Any = OrganisationRow.__table__
+Q_ORGANISATION = select(_ORGS.c.id).where(_ORGS.c.id == bindparam("id"))
 
 
 def _unprocessable(field: str, msg: str) -> RequestValidationError:
@@ -42,41 +47,60 @@ def _unprocessable(field: str, msg: str) -> RequestValidationError:
 def evaluate(
     body: ShareRequestIn, principal: Evaluator, store: StoreDep, clock: ClockDep
 ) -> DecisionOut:
-    """Decides a share from your organisation (evaluation only) and records the decision."""
+    """Decides a share from your organisation (evaluation only) and records the decision.
+    The access checks and the decision are made on one snapshot; their records (the
+    decision, the audit events) are written before the answer."""
     at = clock()
     if not body.subjects and body.select is None:
         raise _unprocessable("subjects", "name subjects or give a selection")
     if body.subjects and body.select is not None:
         raise _unprocessable("select", "name subjects or give a selection, not both")
-    with store.reading() as session:
-        recipient = session.get(OrganisationRow, body.to)
-        extra = set(session.scalars(select(DataElementRow.id)))
-    if recipient is None:
-        raise not_found()
+    with store.recorded_read() as session:
+        recorded = _evaluate_in(store, session, body, principal, at)
+    if isinstance(recorded, Exception):  # raised after the commit: refusals stay audited
+        raise recorded
+    return DecisionOut.model_validate(
+        {
+            **recorded.decision.to_dict(),
+            "decision_id": recorded.id,
+            "protocol_version_id": recorded.protocol_version_id,
+        }
+    )
+
+
+def _evaluate_in(
+    store: Store, session: Session, body: ShareRequestIn, principal: Principal, at: datetime
+) -> RecordedDecision | Exception:
+    """The decision, or the error to answer (after the refusals' audit events commit)."""
+    if session.connection().execute(Q_ORGANISATION, {"id": body.to}).first() is None:
+        return not_found()
+    extra = set(session.scalars(select(DataElementRow.id)))
     unknown = [e for e in body.data_elements if e not in STANDARD_ELEMENTS and e not in extra]
     if unknown:
-        raise _unprocessable("data_elements", "unknown data element")
+        return _unprocessable("data_elements", "unknown data element")
     selection = None
     if body.select is not None:
         owner = body.select.owner or principal.org_id
         if principal.role not in SELECTORS or owner != principal.org_id:
-            access.denied(
+            access.denied_in(
                 store,
+                session,
                 principal,
                 object_type="selection",
                 object_id=owner,
                 codes=["bulk-not-allowed"],
             )
-            raise not_found()
+            return not_found()
         selection = Selection(
             categories=frozenset(body.select.categories),
             owner=owner,
             status=body.select.status.value if body.select.status else None,
         )
-    for subject in dict.fromkeys(body.subjects):
-        grant = access.subject_access(store, principal, subject, access.CONSENT_ELEMENTS, at=at)
-        if grant is None:
-            raise not_found()
+    subjects = tuple(dict.fromkeys(body.subjects))
+    for subject in subjects:
+        elements = access.CONSENT_ELEMENTS
+        if access.subject_access_in(store, session, principal, subject, elements, at=at) is None:
+            return not_found()
     circumstance = None
     if body.circumstance is not None:
         circumstance = Circumstance(
@@ -90,7 +114,7 @@ def evaluate(
         purpose=body.purpose,
         basis=body.basis,
         data_elements=tuple(body.data_elements),
-        subjects=tuple(dict.fromkeys(body.subjects)),
+        subjects=subjects,
         select=selection,
         label=body.label or "",
         contact_method=body.contact_method or "",
@@ -99,11 +123,4 @@ def evaluate(
         risk_assessment=body.risk_assessment,
         alternative_available=body.alternative_available,
     )
-    recorded = decide_request(store, request, actor=principal.user_id, today=at.date())
-    return DecisionOut.model_validate(
-        {
-            **recorded.decision.to_dict(),
-            "decision_id": recorded.id,
-            "protocol_version_id": recorded.protocol_version_id,
-        }
-    )
+    return decide_request_in(store, session, request, actor=principal.user_id, today=at.date())

@@ -10,12 +10,13 @@ write the refusal to the audit log (ids and codes only).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Request, status
+from starlette.concurrency import run_in_threadpool
 
 from safeshare.api.config import WebSettings
 from safeshare.core.vocabulary import Duty
@@ -73,22 +74,22 @@ def unauthenticated() -> HTTPException:
     )
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_policy(request: Request) -> AccessPolicy:
+async def get_policy(request: Request) -> AccessPolicy:
     policy: AccessPolicy = request.app.state.policy
     return policy
 
 
-def get_web_settings(request: Request) -> WebSettings:
+async def get_web_settings(request: Request) -> WebSettings:
     web: WebSettings = request.app.state.web
     return web
 
@@ -117,18 +118,27 @@ def credential(request: Request) -> tuple[str, str] | None:
     return None
 
 
-def current_principal(
+async def current_principal(
     request: Request, store: StoreDep, clock: ClockDep, policy: PolicyDep
 ) -> Principal:
-    """The authenticated caller, or 401. Cookie sessions carry no API token."""
+    """The authenticated caller, or 401. Cookie sessions carry no API token.
+
+    A coroutine: the common case (a live session seen within the last minute) is one indexed
+    read, answered on the event loop; a write (touching or ending a session, an API token)
+    goes to the thread pool."""
     found = credential(request)
     if found is None:
         raise unauthenticated()
     how, token = found
     at = clock()
-    resolved = accounts.resolve_session(store, token, policy=policy, at=at)
+    try:
+        resolved = accounts.peek_session(store, token, policy=policy, at=at)
+    except accounts.NeedsWriteError:
+        resolved = await run_in_threadpool(
+            accounts.resolve_session, store, token, policy=policy, at=at
+        )
     if resolved is None and how == "bearer":
-        resolved = accounts.resolve_api_token(store, token, at=at)
+        resolved = await run_in_threadpool(accounts.resolve_api_token, store, token, at=at)
     if resolved is None:
         raise unauthenticated()
     principal = Principal.from_authenticated(resolved)
@@ -162,60 +172,52 @@ def deny(
     return not_found()
 
 
-def require_role(*roles: Role | str) -> Callable[..., Principal]:
+async def _refuse(request: Request, store: Store, principal: Principal, code: str) -> HTTPException:
+    """The audited 404 for an endpoint refused to this caller (the audit write off the
+    event loop)."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", "") or "endpoint"
+    return await run_in_threadpool(
+        deny, store, principal, object_type="endpoint", object_id=path, codes=(code,)
+    )
+
+
+# The checks below are coroutines: they only compare values (a refusal's audit write goes to
+# the thread pool), so FastAPI runs them on the event loop instead of a thread of their own.
+
+
+def require_role(*roles: Role | str) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting only these roles (others get the audited 404)."""
     allowed = frozenset(Role(r) for r in roles)
 
-    def dependency(request: Request, principal: PrincipalDep, store: StoreDep) -> Principal:
+    async def dependency(request: Request, principal: PrincipalDep, store: StoreDep) -> Principal:
         if principal.role not in allowed:
-            route = request.scope.get("route")
-            path = getattr(route, "path", "") or "endpoint"
-            raise deny(
-                store,
-                principal,
-                object_type="endpoint",
-                object_id=path,
-                codes=("role-not-allowed",),
-            )
+            raise await _refuse(request, store, principal, "role-not-allowed")
         return principal
 
     return dependency
 
 
-def require_scope(scope: Scope) -> Callable[..., Principal]:
+def require_scope(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     """A dependency refusing API tokens without ``scope`` (people's sessions pass)."""
 
-    def dependency(request: Request, principal: PrincipalDep, store: StoreDep) -> Principal:
+    async def dependency(request: Request, principal: PrincipalDep, store: StoreDep) -> Principal:
         if not principal.has_scope(scope):
-            route = request.scope.get("route")
-            path = getattr(route, "path", "") or "endpoint"
-            raise deny(
-                store, principal, object_type="endpoint", object_id=path, codes=("scope-missing",)
-            )
+            raise await _refuse(request, store, principal, "scope-missing")
         return principal
 
     return dependency
 
 
-def require(*roles: Role | str, scope: Scope | None = None) -> Callable[..., Principal]:
+def require(*roles: Role | str, scope: Scope | None = None) -> Callable[..., Awaitable[Principal]]:
     """Role and (for API tokens) scope in one dependency."""
     allowed = frozenset(Role(r) for r in roles)
 
-    def dependency(request: Request, principal: PrincipalDep, store: StoreDep) -> Principal:
-        route = request.scope.get("route")
-        path = getattr(route, "path", "") or "endpoint"
+    async def dependency(request: Request, principal: PrincipalDep, store: StoreDep) -> Principal:
         if principal.role not in allowed:
-            raise deny(
-                store,
-                principal,
-                object_type="endpoint",
-                object_id=path,
-                codes=("role-not-allowed",),
-            )
+            raise await _refuse(request, store, principal, "role-not-allowed")
         if scope is not None and not principal.has_scope(scope):
-            raise deny(
-                store, principal, object_type="endpoint", object_id=path, codes=("scope-missing",)
-            )
+            raise await _refuse(request, store, principal, "scope-missing")
         return principal
 
     return dependency

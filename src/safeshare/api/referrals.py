@@ -44,7 +44,7 @@ Method = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z-]{0,31}$")]
 Value = Annotated[str, StringConstraints(max_length=2000)]
 
 
-def get_org_keys(request: Request) -> OrgKeyDirectory:
+def org_keys_of(request: Request) -> OrgKeyDirectory:
     """The organisations' key files (``app.state.org_keys`` when set, else from settings)."""
     keys: OrgKeyDirectory | None = getattr(request.app.state, "org_keys", None)
     if keys is None:
@@ -52,6 +52,12 @@ def get_org_keys(request: Request) -> OrgKeyDirectory:
         keys = key_directory(SharingSettings(env=settings.env))
         request.app.state.org_keys = keys
     return keys
+
+
+async def get_org_keys(request: Request) -> OrgKeyDirectory:
+    """:func:`org_keys_of` as a dependency (on the event loop: it reads a cached value, or
+    once the key directory's settings)."""
+    return org_keys_of(request)
 
 
 KeysDep = Annotated[OrgKeyDirectory, Depends(get_org_keys)]

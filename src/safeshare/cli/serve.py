@@ -6,7 +6,7 @@ generated passwords are printed once), and serve the web pages (``/``) and the A
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,6 +14,16 @@ from safeshare.cli import app
 
 HostOption = Annotated[str, typer.Option("--host", help="interface to listen on")]
 PortOption = Annotated[int, typer.Option("--port", help="port to listen on", min=1, max=65535)]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=64,
+        help="server processes (each with its own connections; writers are serialised by the "
+        "database, so SQLite and PostgreSQL are both safe)",
+    ),
+]
 DemoOption = Annotated[
     bool,
     typer.Option(
@@ -28,6 +38,7 @@ def serve(
     host: HostOption = "127.0.0.1",
     port: PortOption = 8000,
     demo: DemoOption = True,
+    workers: WorkersOption = 1,
 ) -> None:
     """Serve the safeshare API (creating and migrating the store; demo data when empty)."""
     import uvicorn
@@ -69,16 +80,39 @@ def serve(
             typer.echo(f"  {a.username:<24} {a.role.value:<15} {a.password}")
     typer.echo(f"Web: {base}/")
     typer.echo(f"API: {base}/api/docs  (OpenAPI: {base}/api/openapi.json)")
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": log_config(),
+        "server_header": False,
+        "proxy_headers": False,
+    }
+    if workers > 1:
+        # Each worker process builds its own store and app from the same environment.
+        store.dispose()
+        uvicorn.run(WORKER_APP, factory=True, workers=workers, **common)
+        return
     application = create_app(settings, store, web=web)
     application.state.org_keys = keys
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        log_config=log_config(),
-        server_header=False,
-        proxy_headers=False,
-    )
+    uvicorn.run(application, **common)
+
+
+WORKER_APP = "safeshare.cli.serve:worker_app"
+
+
+def worker_app() -> Any:
+    """The app of one worker process of ``safeshare serve --workers N``: settings, store and
+    packet keys read again from the environment the parent process validated (the parent
+    has already migrated the store and loaded the demo)."""
+    from safeshare.api.app import create_app
+    from safeshare.api.config import WebSettings
+    from safeshare.services.org_keys import SharingSettings, key_directory
+    from safeshare.settings import Settings
+
+    settings = Settings()
+    application = create_app(settings, web=WebSettings(env=settings.env))  # owns its store
+    application.state.org_keys = key_directory(SharingSettings())
+    return application
 
 
 def _url_host(host: str) -> str:

@@ -145,6 +145,7 @@ class OrgKeyDirectory:
     def __init__(self, path: str | os.PathLike[str], *, generate_missing: bool = False) -> None:
         self.path = Path(path)
         self.generate_missing = generate_missing
+        self._loaded: dict[str, tuple[tuple[int, ...], OrgKeyPair]] = {}
 
     def __repr__(self) -> str:
         return f"OrgKeyDirectory({str(self.path)!r})"
@@ -167,12 +168,25 @@ class OrgKeyDirectory:
         return pair
 
     def load(self, org_id: str) -> OrgKeyPair:
+        """The organisation's key pair. A file read before is parsed again only when it
+        changed (its inode, size, modification time or mode: a rotated key or a loosened
+        permission is seen at the next use)."""
         path = self.file_of(org_id)
         if not path.exists() and self.generate_missing:
             return self.create(org_id)
+        try:
+            st = path.stat()
+            stamp: tuple[int, ...] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode)
+        except OSError:
+            stamp = ()
+        kept = self._loaded.get(org_id)
+        if stamp and kept is not None and kept[0] == stamp:
+            return kept[1]
         pair = OrgKeyPair.from_json(read_secret_file(path), where=f"key file {path}")
         if pair.org_id != org_id:
             raise KeyFileError(f"key file {path} belongs to another organisation")
+        if stamp:
+            self._loaded[org_id] = (stamp, pair)
         return pair
 
     def public(self, org_id: str) -> OrgPublicKeys:

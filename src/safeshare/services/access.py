@@ -1,8 +1,11 @@
 """Need-to-know for every read of personal data: each access to a case is a staff-access
-request decided by the engine (``safeshare.core``) through
-:func:`safeshare.services.decisions.decide_request`, so it is recorded as a decision; a
-refusal is also an ``access.denied`` audit event; data shared to another organisation is
-seen by it through the referrals service (its retention period included).
+request decided by the engine (``safeshare.core``) from the store's records, and written to
+the audit log as one event holding the decision's codes (``access.case``, or
+``access.denied`` for a refusal); data shared to another organisation is seen by it through
+what it holds (:mod:`safeshare.services.holdings`), within the retention period.
+
+Each check runs in the caller's transaction (``*_in``), so that a read, its decision and its
+audit event are one transaction; the plain forms open their own.
 
 Nothing here raises for "not found" versus "not allowed": both return ``None``, so the web
 layer answers the two alike.
@@ -10,24 +13,26 @@ layer answers the two alike.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from safeshare.core.decision import Outcome
 from safeshare.core.request import StaffAccessRequest
 from safeshare.core.vocabulary import ADULT_AGE, Duty
+from safeshare.services import holdings
 from safeshare.services.common import audit
-from safeshare.services.decisions import decide_request_in
+from safeshare.services.decisions import decide_unrecorded_in
 from safeshare.services.needs import active_need, cases_with_need
+from safeshare.services.world_loader import Q_ASSIGNED, Q_CASES
 from safeshare.store.models import CaseRow, StaffCaseRow, SubjectCategoryRow, SubjectRow
-from safeshare.store.unit import Store
+from safeshare.store.reads import rows
+from safeshare.store.unit import Store, record
 
 # The elements each kind of read touches (the engine decides on these).
 CASE_LIST_ELEMENTS = ("case_number",)
@@ -69,16 +74,8 @@ class CaseAccess:
     owner: str
     via: Via
     elements: tuple[str, ...]
-    decision_id: str | None = None
+    audit_seq: int | None = None  # the access event
     shared_until: date | None = None
-
-
-@dataclass(frozen=True)
-class SharedGrant:
-    """What the referrals service says was shared to an organisation for a case."""
-
-    data_elements: tuple[str, ...]
-    until: date | None
 
 
 def denied(
@@ -103,60 +100,117 @@ def denied_in(
     object_id: str,
     codes: Iterable[str] = ("need-to-know",),
 ) -> None:
-    """The refusal's audit event, in the caller's transaction."""
-    audit(
-        store,
+    """The refusal's audit event, in the caller's transaction (or recorded read)."""
+    kept = list(codes)
+    record(
         session,
-        actor=actor.user_id,
-        action="access.denied",
-        object_type=object_type,
-        object_id=object_id,
-        codes=list(codes),
-        details={"org": actor.org_id, "staff": actor.staff_id},
+        lambda writer: audit(
+            store,
+            writer,
+            actor=actor.user_id,
+            action="access.denied",
+            object_type=object_type,
+            object_id=object_id,
+            codes=kept,
+            details={"org": actor.org_id, "staff": actor.staff_id},
+        ),
     )
 
 
-# --- the referrals hook ---------------------------------------------------------------------
-
-REFERRALS_MODULE = "safeshare.services.referrals"
-REFERRALS_LOOKUP = "shared_with"
-
-
-def shared_grant(store: Store, *, org: str, case: str, today: date) -> SharedGrant | None:
-    """HOOK (helper "sharing"): what was shared to ``org`` about ``case`` and is still within
-    its retention period. Calls ``safeshare.services.referrals.shared_with(store, org=...,
-    case=..., today=...)`` when that exists; it must return None, or an object with
-    ``data_elements`` (a sequence of element ids) and ``until`` (a date or None)."""
-    try:
-        module = importlib.import_module(REFERRALS_MODULE)
-    except ImportError:
-        return None
-    lookup: Any = getattr(module, REFERRALS_LOOKUP, None)
-    if lookup is None:
-        return None
-    found = lookup(store, org=org, case=case, today=today)
-    if found is None:
-        return None
-    until = getattr(found, "until", None)
-    if until is not None and until < today:
-        return None
-    return SharedGrant(tuple(getattr(found, "data_elements", ())), until)
-
-
-def shared_cases(store: Store, *, org: str, today: date) -> list[str]:
-    """HOOK (helper "sharing"): the case ids shared to ``org`` and still retained, via
-    ``safeshare.services.referrals.cases_shared_with(store, org=..., today=...)``."""
-    try:
-        module = importlib.import_module(REFERRALS_MODULE)
-    except ImportError:
-        return []
-    lookup: Any = getattr(module, "cases_shared_with", None)
-    if lookup is None:
-        return []
-    return sorted(set(lookup(store, org=org, today=today)))
-
-
 # --- cases ----------------------------------------------------------------------------------
+
+
+def case_access_in(
+    store: Store,
+    session: Session,
+    actor: Actor,
+    case_id: str,
+    elements: Sequence[str],
+    *,
+    at: datetime,
+) -> CaseAccess | None:
+    """Decides, in the caller's (writing) transaction, whether ``actor`` may see ``elements``
+    of the case: the engine's staff-access rules (assigned caseworker, or a recorded
+    case-specific need in the owner organisation), or, for another organisation, what was
+    shared to it and is still within its retention period. The access is one audit event
+    (``access.case`` with the decision's codes, ``access.shared``, or ``access.denied``).
+    None when refused or missing."""
+    today = at.date()
+    case = case_row(session, case_id)
+    if case is None:
+        denied_in(store, session, actor, object_type="case", object_id=case_id, codes=["not-found"])
+        return None
+    if case.owner != actor.org_id and actor.duty is Duty.CASE_MANAGEMENT:
+        # Only the recipient's case management staff see what was shared to it.
+        grant = holdings.shared_with_in(session, org=actor.org_id, case=case, today=today)
+        if grant is not None:
+            allowed = tuple(e for e in elements if e in grant.data_elements)
+            seq = _audit_access(
+                store,
+                session,
+                actor,
+                case=case,
+                action="access.shared",
+                elements=allowed,
+                codes=["shared-to-recipient"],
+            )
+            return CaseAccess(
+                case_id, case.subject_id, case.owner, Via.SHARED, allowed, seq, grant.until
+            )
+    need = active_need(session, actor.staff_id, case_id, at)
+    assigned = bool(rows(session, Q_ASSIGNED, [actor.staff_id], cases=[case_id]))
+    request = StaffAccessRequest(
+        actor=actor.staff_id, case=case_id, data_elements=tuple(elements), need=need
+    )
+    decision = decide_unrecorded_in(session, request, today=today)
+    if decision.outcome is not Outcome.ALLOW:
+        codes = sorted(decision.codes) or ["need-to-know"]
+        denied_in(store, session, actor, object_type="case", object_id=case_id, codes=codes)
+        return None
+    allowed = tuple(decision.share_elements)
+    seq = _audit_access(
+        store,
+        session,
+        actor,
+        case=case,
+        action="access.case",
+        elements=allowed,
+        codes=decision.codes,
+    )
+    via = Via.ASSIGNED if assigned else Via.NEED
+    return CaseAccess(case_id, case.subject_id, case.owner, via, allowed, seq)
+
+
+def _audit_access(
+    store: Store,
+    session: Session,
+    actor: Actor,
+    *,
+    case: Any,  # the case's row
+    action: str,
+    elements: Sequence[str],
+    codes: Iterable[str],
+) -> int | None:
+    """The access event: who, which case (and person), which elements, under which codes."""
+    kept, case_id, subject_id, shown = list(codes), case.id, case.subject_id, ",".join(elements)
+    return record(
+        session,
+        lambda writer: audit(
+            store,
+            writer,
+            actor=actor.user_id,
+            action=action,
+            object_type="case",
+            object_id=case_id,
+            codes=kept,
+            details={
+                "org": actor.org_id,
+                "staff": actor.staff_id,
+                "subject": subject_id,
+                "elements": shown,
+            },
+        ),
+    )
 
 
 def case_access(
@@ -167,114 +221,95 @@ def case_access(
     *,
     at: datetime,
 ) -> CaseAccess | None:
-    """Decides whether ``actor`` may see ``elements`` of the case: the engine's staff-access
-    rules (assigned caseworker, or a recorded case-specific need in the owner organisation),
-    or, for another organisation, what was shared to it. None when refused or missing (the
-    refusal is audited)."""
-    today = at.date()
-    with store.reading() as session:
-        case = session.get(CaseRow, case_id)
-        if case is None:
-            owner = subject = None
-            need = None
-        else:
-            owner, subject = case.owner, case.subject_id
-            need = active_need(session, actor.staff_id, case_id, at)
-            assigned = session.get(StaffCaseRow, (actor.staff_id, case_id)) is not None
-    if owner is None or subject is None:
-        denied(store, actor, object_type="case", object_id=case_id, codes=["not-found"])
-        return None
-    if owner != actor.org_id and actor.duty is Duty.CASE_MANAGEMENT:
-        # Only the recipient's case management staff see what was shared to it.
-        grant = shared_grant(store, org=actor.org_id, case=case_id, today=today)
-        if grant is not None:
-            allowed = tuple(e for e in elements if e in grant.data_elements)
-            with store.transaction() as session:
-                audit(
-                    store,
-                    session,
-                    actor=actor.user_id,
-                    action="access.shared",
-                    object_type="case",
-                    object_id=case_id,
-                    codes=["shared-to-recipient"],
-                    details={"org": actor.org_id, "elements": ",".join(allowed)},
-                )
-            return CaseAccess(case_id, subject, owner, Via.SHARED, allowed, None, grant.until)
-    request = StaffAccessRequest(
-        actor=actor.staff_id, case=case_id, data_elements=tuple(elements), need=need
-    )
-    with store.transaction() as session:  # the decision and a refusal commit together
-        recorded = decide_request_in(store, session, request, actor=actor.user_id, today=today)
-        decision = recorded.decision
-        if decision.outcome is not Outcome.ALLOW:
-            denied_in(
-                store,
-                session,
-                actor,
-                object_type="case",
-                object_id=case_id,
-                codes=sorted(decision.codes) or ["need-to-know"],
-            )
-    if decision.outcome is not Outcome.ALLOW:
-        return None
-    via = Via.ASSIGNED if assigned else Via.NEED
-    return CaseAccess(case_id, subject, owner, via, tuple(decision.share_elements), recorded.id)
+    """:func:`case_access_in` in its own recorded read (the audit event is written before
+    this returns)."""
+    with store.recorded_read() as session:
+        return case_access_in(store, session, actor, case_id, elements, at=at)
 
 
-def my_case_ids(store: Store, actor: Actor, *, at: datetime) -> list[str]:
+def my_case_ids_in(session: Session, actor: Actor, *, at: datetime) -> list[str]:
     """Candidates for "my cases": assigned, with a recorded need, or shared to my
-    organisation. Each is still checked by :func:`case_access` before it is shown."""
-    with store.reading() as session:
-        assigned = set(
-            session.scalars(
-                select(StaffCaseRow.case_id).where(StaffCaseRow.staff_id == actor.staff_id)
-            )
-        )
-        needed = cases_with_need(session, actor.staff_id, at)
-    shared = shared_cases(store, org=actor.org_id, today=at.date())
+    organisation. Each is still checked by :func:`case_access_in` before it is shown."""
+    assigned = set(
+        session.scalars(select(StaffCaseRow.case_id).where(StaffCaseRow.staff_id == actor.staff_id))
+    )
+    needed = cases_with_need(session, actor.staff_id, at)
+    shared = holdings.cases_shared_with_in(session, org=actor.org_id, today=at.date())
     return sorted(assigned | needed | set(shared))
 
 
-def case_row(session: Session, case_id: str) -> CaseRow | None:
-    return session.get(CaseRow, case_id)
+def my_case_ids(store: Store, actor: Actor, *, at: datetime) -> list[str]:
+    with store.reading() as session:
+        return my_case_ids_in(session, actor, at=at)
 
 
-def subject_access(
-    store: Store, actor: Actor, subject_id: str, elements: Sequence[str], *, at: datetime
+_CASES: Any = CaseRow.__table__
+_SUBJECTS: Any = SubjectRow.__table__
+Q_SUBJECT_EXISTS = select(_SUBJECTS.c.id).where(_SUBJECTS.c.id == bindparam("id"))
+
+
+def case_row(session: Session, case_id: str) -> Any:
+    """The case's row (every column, by name, read-only; no ORM object), or None."""
+    found = rows(session, Q_CASES, [case_id])
+    return found[0] if found else None
+
+
+def subject_access_in(
+    store: Store,
+    session: Session,
+    actor: Actor,
+    subject_id: str,
+    elements: Sequence[str],
+    *,
+    at: datetime,
 ) -> CaseAccess | None:
     """A subject is seen through one of her cases the actor may see (her own organisation's
-    first, assigned before needed). None when refused or missing (audited)."""
-    with store.reading() as session:
-        exists = session.get(SubjectRow, subject_id) is not None
-        cases = list(
-            session.execute(
-                select(CaseRow.id, CaseRow.owner).where(CaseRow.subject_id == subject_id)
-            )
-        )
-        assigned = set(
-            session.scalars(
-                select(StaffCaseRow.case_id).where(StaffCaseRow.staff_id == actor.staff_id)
-            )
-        )
-        needed = cases_with_need(session, actor.staff_id, at)
+    first, assigned before needed), in the caller's transaction. None when refused or
+    missing (audited)."""
+    exists = session.connection().execute(Q_SUBJECT_EXISTS, {"id": subject_id}).first() is not None
+    cases = list(
+        session.execute(select(CaseRow.id, CaseRow.owner).where(CaseRow.subject_id == subject_id))
+    )
     if not exists or not cases:
-        denied(store, actor, object_type="subject", object_id=subject_id, codes=["not-found"])
+        denied_in(
+            store, session, actor, object_type="subject", object_id=subject_id, codes=["not-found"]
+        )
         return None
+    ids = [c[0] for c in cases]
+    assigned = set(
+        session.scalars(
+            select(StaffCaseRow.case_id).where(
+                StaffCaseRow.staff_id == actor.staff_id, StaffCaseRow.case_id.in_(ids)
+            )
+        )
+    )
+    needed = cases_with_need(session, actor.staff_id, at)
 
     def rank(item: tuple[str, str]) -> tuple[int, int, str]:
         cid, owner = item
         return (owner != actor.org_id, cid not in assigned and cid not in needed, cid)
 
-    own = [c for c in sorted(cases, key=rank) if c[0] in assigned or c[0] in needed]
-    candidates = own or [sorted(cases, key=rank)[0]]
+    ranked = sorted(cases, key=rank)
+    own = [c for c in ranked if c[0] in assigned or c[0] in needed]
+    candidates = own or [ranked[0]]
     if not own and candidates[0][1] != actor.org_id:
         # Another organisation's person: only through what was shared to mine.
-        for cid, _owner in sorted(cases, key=rank):
-            grant = shared_grant(store, org=actor.org_id, case=cid, today=at.date())
-            if grant is not None:
-                return case_access(store, actor, cid, elements, at=at)
-    return case_access(store, actor, candidates[0][0], elements, at=at)
+        for cid, _owner in ranked:
+            row = case_row(session, cid)
+            today = at.date()
+            if row is not None and holdings.shared_with_in(
+                session, org=actor.org_id, case=row, today=today
+            ):
+                return case_access_in(store, session, actor, cid, elements, at=at)
+    return case_access_in(store, session, actor, candidates[0][0], elements, at=at)
+
+
+def subject_access(
+    store: Store, actor: Actor, subject_id: str, elements: Sequence[str], *, at: datetime
+) -> CaseAccess | None:
+    """:func:`subject_access_in` in its own recorded read."""
+    with store.recorded_read() as session:
+        return subject_access_in(store, session, actor, subject_id, elements, at=at)
 
 
 # --- aggregates -----------------------------------------------------------------------------

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from safeshare.services.common import NotFoundError, _new_id, audit, utc
 from safeshare.services.roles import Scope
-from safeshare.services.sessions import Authenticated, _principal, token_digest
+from safeshare.services.sessions import TOUCH_EVERY, Authenticated, _principal, token_digest
 from safeshare.store.models_access import (
     ApiTokenRow,
     UserAccountRow,
@@ -136,10 +136,12 @@ def list_api_tokens(store: Store, *, org: str) -> list[TokenInfo]:
 def resolve_api_token(
     store: Store, token: str, *, at: datetime | None = None
 ) -> Authenticated | None:
+    """The partner system's account behind a live token, or None. A read; the token's
+    last use is written at most once a minute (:data:`TOUCH_EVERY`)."""
     if not token.startswith(API_TOKEN_PREFIX):
         return None
     stamp = utc(at)
-    with store.transaction() as session:
+    with store.reading() as session:
         row = session.scalar(
             select(ApiTokenRow).where(ApiTokenRow.token_hash == token_digest(token))
         )
@@ -150,14 +152,22 @@ def resolve_api_token(
         user = session.get(UserAccountRow, row.user_id)
         if user is None or not user.active or user.org_id != row.org_id:
             return None
-        row.last_used_at = stamp
-        return _principal(
+        principal = _principal(
             user,
             "api-token",
             row.id,
             frozenset(json.loads(row.scopes)),
             row.expires_at and utc(row.expires_at),
         )
+        stale = row.last_used_at is None or stamp - utc(row.last_used_at) >= TOUCH_EVERY
+    if stale:
+        with store.transaction() as session:
+            session.execute(
+                update(ApiTokenRow)
+                .where(ApiTokenRow.id == principal.credential_id)
+                .values(last_used_at=stamp)
+            )
+    return principal
 
 
 def same_secret(a: str, b: str) -> bool:

@@ -65,7 +65,7 @@ def verify_audit(store: Store, *, require_anchored_head: bool = False) -> Verifi
     event. The result is :func:`chain.verify_chain_rows`'s over every event; the work is
     shared between the database (links) and processes (hashes): see
     :func:`audit_verify.verify_fast`."""
-    with store.reading() as session:
+    with store.snapshot() as session:
         return audit_verify.verify_fast(
             session, store.public_keys, require_anchored_head=require_anchored_head
         )

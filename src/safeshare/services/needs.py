@@ -4,8 +4,9 @@ organisation, for a limited time, each an audit event."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from safeshare.services.common import NotFoundError, _new_id, audit, utc
@@ -13,6 +14,7 @@ from safeshare.store.models import CaseRow, StaffRow
 from safeshare.store.models_access import (
     AccessNeedRow,
 )
+from safeshare.store.reads import rows
 from safeshare.store.unit import Store
 
 
@@ -62,27 +64,26 @@ def record_need(
         return row.id
 
 
+_NEEDS: Any = AccessNeedRow.__table__
+Q_NEEDS_OF_STAFF = select(_NEEDS.c.case_id, _NEEDS.c.need, _NEEDS.c.expires_at).where(
+    _NEEDS.c.staff_id.in_(bindparam("ids", expanding=True)), _NEEDS.c.revoked_at.is_(None)
+)
+
+
+def _in_force(session: Session, staff_id: str, at: datetime) -> list[Any]:
+    """The staff member's recorded needs in force at ``at`` (one query per reading session:
+    see :mod:`safeshare.store.reads`)."""
+    return [r for r in rows(session, Q_NEEDS_OF_STAFF, [staff_id]) if utc(r.expires_at) > at]
+
+
 def active_need(session: Session, staff_id: str, case_id: str, at: datetime) -> str | None:
     """The recorded need of this staff member for this case, if one is in force."""
-    for row in session.scalars(
-        select(AccessNeedRow).where(
-            AccessNeedRow.staff_id == staff_id,
-            AccessNeedRow.case_id == case_id,
-            AccessNeedRow.revoked_at.is_(None),
-        )
-    ):
-        if utc(row.expires_at) > at:
-            return row.need
+    for row in _in_force(session, staff_id, at):
+        if row.case_id == case_id:
+            need: str = row.need
+            return need
     return None
 
 
 def cases_with_need(session: Session, staff_id: str, at: datetime) -> set[str]:
-    return {
-        r.case_id
-        for r in session.scalars(
-            select(AccessNeedRow).where(
-                AccessNeedRow.staff_id == staff_id, AccessNeedRow.revoked_at.is_(None)
-            )
-        )
-        if utc(r.expires_at) > at
-    }
+    return {r.case_id for r in _in_force(session, staff_id, at)}

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from safeshare.services.registry import upsert_organisation
 from safeshare.store import mapping
 from safeshare.store.audit_log import now
 from safeshare.store.models import EndorsementRow, ProtocolVersionRow
-from safeshare.store.unit import Store
+from safeshare.store.unit import READ_ONLY_SESSION, Store
 
 
 class NoProtocolLoadedError(LookupError):
@@ -54,12 +55,49 @@ def endorsers(session: Session, version_id: str) -> tuple[str, ...]:
     )
 
 
+_VERSIONS: Any = ProtocolVersionRow.__table__
+_ENDORSEMENTS: Any = EndorsementRow.__table__
+_HEAD = select(_VERSIONS.c.id, _VERSIONS.c.content_hash).order_by(_VERSIONS.c.seq.desc()).limit(1)
+_HEAD_SQ = _HEAD.subquery()
+Q_CURRENT = (
+    select(_HEAD_SQ.c.id, _HEAD_SQ.c.content_hash, _ENDORSEMENTS.c.endorsed_by)
+    .outerjoin(_ENDORSEMENTS, _ENDORSEMENTS.c.protocol_version_id == _HEAD_SQ.c.id)
+    .order_by(_ENDORSEMENTS.c.endorsed_at, _ENDORSEMENTS.c.id)
+)
+"""The current version, its hash and its endorsers (in the order :func:`endorsers` gives),
+in one statement: one row per endorsement, or one row with no endorser."""
+
+CURRENT_SEEN = "safeshare.current_protocol"
+_PARSED: dict[tuple[str, str, tuple[str, ...]], Protocol] = {}
+_PARSED_MAX = 64
+
+
 def current_protocol(session: Session) -> tuple[Protocol, str] | None:
-    """The current protocol version as a core value, and its version id."""
-    row = current_row(session)
-    if row is None:
+    """The current protocol version as a core value, and its version id.
+
+    A version's document never changes (a changed protocol is a new version), so its parsed
+    value is kept per (version id, content hash, endorsers): each call still reads which
+    version is current and who endorsed it."""
+    found = session.info.get(CURRENT_SEEN)
+    if found is None:
+        found = session.connection().execute(Q_CURRENT).all()
+        if session.info.get(READ_ONLY_SESSION):  # one snapshot: the answer cannot change
+            session.info[CURRENT_SEEN] = found
+    if not found:
         return None
-    return mapping.protocol_from_document(row.document, endorsers(session, row.id)), row.id
+    head = found[0]
+    who = tuple(r.endorsed_by for r in found if r.endorsed_by is not None)
+    key = (head.id, head.content_hash, who)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        document = session.execute(
+            select(ProtocolVersionRow.document).where(ProtocolVersionRow.id == head.id)
+        ).scalar_one()
+        parsed = mapping.protocol_from_document(document, who)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = parsed
+    return parsed, head.id
 
 
 def _info(session: Session, row: ProtocolVersionRow, created: bool) -> ProtocolVersion:

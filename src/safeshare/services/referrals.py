@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeshare.core.decision import Decision, Outcome
@@ -25,9 +25,9 @@ from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.crypto.packets import PacketPayload, new_referral_id, open_packet
 from safeshare.services.common import NotFoundError, audit
 from safeshare.services.decisions import decide_request_in
+from safeshare.services.holdings import SharedWith, cases_shared_with, shared_to, shared_with
 from safeshare.services.org_keys import NoPublicKeyError, public_keys_of
 from safeshare.services.referral_store import (
-    ACCESS_AFTER_ACCEPTANCE,
     ReferralInfo,
     ReferralStateError,
     get_row,
@@ -40,14 +40,15 @@ from safeshare.services.referral_store import (
 )
 from safeshare.sharing.requests import request_to_json
 from safeshare.store.audit_log import now
-from safeshare.store.models import AssessmentRow, CaseRow
-from safeshare.store.models_sharing import EscalationRow, ReferralRow, ReferralSubjectRow
+from safeshare.store.models import AssessmentRow
+from safeshare.store.models_sharing import EscalationRow, ReferralRow
 from safeshare.store.unit import Store
 
 __all__ = [
     "ReferralInfo",
     "ReferralOutcome",
     "ReferralStateError",
+    "SharedWith",
     "accept_referral",
     "cases_shared_with",
     "close_referral",
@@ -382,80 +383,3 @@ def close_referral(
             details={"by_org": org_id},
         )
         return info(session, row)
-
-
-def _held(org_id: str, today: date) -> Select[ReferralRow]:
-    """Referrals ``org_id`` received, accepted, still holds and may see today."""
-    return select(ReferralRow).where(
-        ReferralRow.recipient == org_id,
-        ReferralRow.status.in_(sorted(ACCESS_AFTER_ACCEPTANCE)),
-        ReferralRow.ciphertext.is_not(None),
-        or_(ReferralRow.open_ended, ReferralRow.access_until >= today),
-    )
-
-
-def shared_to(store: Store, org_id: str, case_or_subject_id: str, *, today: date) -> bool:
-    """Whether ``org_id`` currently holds a share about this case or subject: an accepted
-    (or closed) packet within its retention period. For need-to-know checks."""
-    with store.reading() as session:
-        subject = (
-            session.scalar(select(CaseRow.subject_id).where(CaseRow.id == case_or_subject_id))
-            or case_or_subject_id
-        )
-        held = _held(org_id, today).where(
-            exists().where(
-                ReferralSubjectRow.referral_id == ReferralRow.id,
-                ReferralSubjectRow.subject_id == subject,
-            )
-        )
-        return session.scalar(select(exists(held.with_only_columns(ReferralRow.id)))) is True
-
-
-@dataclass(frozen=True)
-class SharedWith:
-    """What ``org`` holds about a case: the elements shared and until when (None: open)."""
-
-    data_elements: tuple[str, ...]
-    until: date | None
-
-
-def shared_with(store: Store, *, org: str, case: str, today: date) -> SharedWith | None:
-    """The access hook (:mod:`safeshare.services.access`): the elements of ``case`` that were
-    shared to ``org`` from the case's owner and that it may still see today."""
-    with store.reading() as session:
-        row = session.get(CaseRow, case)
-        if row is None:
-            return None
-        held = session.scalars(
-            _held(org, today).where(
-                ReferralRow.sender == row.owner,
-                exists().where(
-                    ReferralSubjectRow.referral_id == ReferralRow.id,
-                    ReferralSubjectRow.subject_id == row.subject_id,
-                ),
-            )
-        ).all()
-        if not held:
-            return None
-        elements = sorted({e for r in held for e in json.loads(r.elements)})
-        until = (
-            None
-            if any(r.open_ended for r in held)
-            else max(r.access_until for r in held if r.access_until is not None)
-        )
-        return SharedWith(tuple(elements), until)
-
-
-def cases_shared_with(store: Store, *, org: str, today: date) -> list[str]:
-    """The cases (held by the senders) about which ``org`` holds a share today."""
-    with store.reading() as session:
-        pairs = session.execute(
-            select(CaseRow.id)
-            .join(ReferralSubjectRow, ReferralSubjectRow.subject_id == CaseRow.subject_id)
-            .join(ReferralRow, ReferralRow.id == ReferralSubjectRow.referral_id)
-            .where(
-                ReferralRow.id.in_(_held(org, today).with_only_columns(ReferralRow.id)),
-                CaseRow.owner == ReferralRow.sender,
-            )
-        ).scalars()
-        return sorted(set(pairs))

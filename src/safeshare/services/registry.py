@@ -5,6 +5,7 @@ with the row's own id bound as associated data; reading them back is an audited 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -237,12 +238,17 @@ def case_details(store: Store, case_id: str, *, actor: str) -> CaseDetails:
         audit(
             store, session, actor=actor, action="access.case", object_type="case", object_id=case_id
         )
-        open_ = store.sealer.open
-        return CaseDetails(
-            id=case_id,
-            details=open_(row.details_enc, table="cases", column="details_enc", row_id=case_id),
-            notes=open_(row.notes_enc, table="cases", column="notes_enc", row_id=case_id),
-        )
+        return open_details(store, row)
+
+
+def open_details(store: Store, row: Any) -> CaseDetails:
+    """Decrypts a case's details and notes, for a caller that has audited the access."""
+    open_ = store.sealer.open
+    return CaseDetails(
+        id=row.id,
+        details=open_(row.details_enc, table="cases", column="details_enc", row_id=row.id),
+        notes=open_(row.notes_enc, table="cases", column="notes_enc", row_id=row.id),
+    )
 
 
 def subject_ids_exist(session: Session, ids: list[str]) -> set[str]:

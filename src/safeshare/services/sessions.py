@@ -13,10 +13,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from safeshare.core.vocabulary import Duty
@@ -215,18 +216,84 @@ def _principal(
     )
 
 
+_SESSIONS: Any = SessionRow.__table__
+_USERS: Any = UserAccountRow.__table__
+Q_SESSION = (
+    select(
+        _SESSIONS.c.id,
+        _SESSIONS.c.ended_at,
+        _SESSIONS.c.expires_at,
+        _SESSIONS.c.last_seen_at,
+        _USERS.c.id.label("user_id"),
+        _USERS.c.staff_id,
+        _USERS.c.org_id,
+        _USERS.c.role,
+        _USERS.c.active,
+    )
+    .join(_USERS, _USERS.c.id == _SESSIONS.c.user_id)
+    .where(_SESSIONS.c.token_hash == bindparam("digest"))
+)
+TOUCH_EVERY = timedelta(minutes=1)
+"""How stale ``last_seen_at`` may get before a request writes it again: the idle timeout is
+counted from the last write, so it runs out at most this much early (never late), and a
+busy session costs one write a minute instead of one per request."""
+
+
+class NeedsWriteError(LookupError):
+    """:func:`peek_session` cannot answer by reading alone: call :func:`resolve_session`."""
+
+
+def peek_session(
+    store: Store, token: str, *, policy: AccessPolicy, at: datetime | None = None
+) -> Authenticated | None:
+    """:func:`resolve_session` when a read answers (one indexed query, no lock taken): the
+    holder of a live session seen within :data:`TOUCH_EVERY`, or None for a token that is
+    not a live session. Raises :class:`NeedsWriteError` when the session must be touched or
+    ended (a write)."""
+    if not token.startswith(SESSION_PREFIX):
+        return None
+    stamp = utc(at)
+    with store.reading() as session:
+        found = session.connection().execute(Q_SESSION, {"digest": token_digest(token)}).first()
+    if found is None or found.ended_at is not None:
+        return None
+    expires, last_seen = utc(found.expires_at), utc(found.last_seen_at)
+    stale = stamp - last_seen >= TOUCH_EVERY
+    if stamp < expires and stamp - last_seen < policy.idle_timeout and found.active and not stale:
+        role = Role(found.role)
+        return Authenticated(
+            found.user_id,
+            found.staff_id,
+            found.org_id,
+            role,
+            ROLE_DUTY[role],
+            "session",
+            found.id,
+            None,
+            expires,
+        )
+    raise NeedsWriteError("the session must be touched or ended")
+
+
 def resolve_session(
     store: Store, token: str, *, policy: AccessPolicy, at: datetime | None = None
 ) -> Authenticated | None:
     """The session's holder, or None (unknown, ended, idle or past its absolute lifetime —
-    an expired session is ended and the end audited)."""
-    if not token.startswith(SESSION_PREFIX):
-        return None
-    stamp = utc(at)
+    an expired session is ended and the end audited). A read, except when the session must
+    be ended or its last-seen time is older than :data:`TOUCH_EVERY`."""
+    try:
+        return peek_session(store, token, policy=policy, at=at)
+    except NeedsWriteError:
+        return _resolve_and_touch(store, token_digest(token), policy, utc(at))
+
+
+def _resolve_and_touch(
+    store: Store, digest: str, policy: AccessPolicy, stamp: datetime
+) -> Authenticated | None:
+    """The writing path of :func:`resolve_session`, under the write lock: ends an expired
+    session (audited) or records that it was seen."""
     with store.transaction() as session:
-        sess = session.scalar(
-            select(SessionRow).where(SessionRow.token_hash == token_digest(token))
-        )
+        sess = session.scalar(select(SessionRow).where(SessionRow.token_hash == digest))
         if sess is None or sess.ended_at is not None:
             return None
         reason = None
@@ -250,7 +317,8 @@ def resolve_session(
             )
             return None
         assert user is not None
-        sess.last_seen_at = stamp
+        if stamp > utc(sess.last_seen_at):
+            sess.last_seen_at = stamp
         return _principal(user, "session", sess.id, None, utc(sess.expires_at))
 
 

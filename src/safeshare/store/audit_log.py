@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from safeshare.audit import chain
@@ -48,6 +48,18 @@ def _iso(at: datetime) -> str:
     return chain.utc_timestamp(at)
 
 
+HEAD_SEEN = "safeshare.audit_head"  # (the transaction, the head it wrote)
+_HEAD: Any = AuditHeadRow.__table__
+_EVENTS: Any = AuditEventRow.__table__
+Q_HEAD_FOR_UPDATE = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+Q_INSERT_EVENT = _EVENTS.insert()
+Q_MOVE_HEAD = (
+    _HEAD.update()
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
 def _lock_head(session: Session) -> AuditHeadRow:
     head = session.execute(
         select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).with_for_update()
@@ -72,9 +84,17 @@ def append_event(
     for key, value in clean.items():
         if not isinstance(value, str | int | bool | type(None)):
             raise AuditDetailsError(f"audit detail {key!r} must be a scalar id, code or count")
-    head = _lock_head(session)
-    prev_hash = head.hash if head.seq else chain.GENESIS_HASH
-    seq = head.seq + 1
+    session.flush()  # the caller's pending rows first (the events' order is the chain's)
+    conn = session.connection()
+    transaction = session.get_transaction()
+    known = session.info.get(HEAD_SEEN)
+    if known is not None and known[0] is transaction and not session.in_nested_transaction():
+        # This transaction holds the head's lock and moved it last: no other writer could.
+        head_seq, head_hash = known[1], known[2]
+    else:
+        head_seq, head_hash = conn.execute(Q_HEAD_FOR_UPDATE).one()
+    prev_hash = bytes(head_hash) if head_seq else chain.GENESIS_HASH
+    seq = int(head_seq) + 1
     stamp = _iso(at or now())
     body = chain.AuditEventBody(
         seq=seq,
@@ -90,21 +110,24 @@ def append_event(
     subject = clean.get("subject")
     if not isinstance(subject, str) or not subject:
         subject = object_id if object_type == "subject" else None
-    session.add(
-        AuditEventRow(
-            seq=seq,
-            body=body_bytes,
-            prev_hash=prev_hash,
-            hash=new_hash,
-            object_type=object_type[:64] or None,
-            object_id=object_id[:OBJECT_ID_MAX] or None,
-            subject_id=subject[:64] if subject else None,
-        )
+    conn.execute(
+        Q_INSERT_EVENT,
+        {
+            "seq": seq,
+            "body": body_bytes,
+            "prev_hash": prev_hash,
+            "hash": new_hash,
+            "object_type": object_type[:64] or None,
+            "object_id": object_id[:OBJECT_ID_MAX] or None,
+            "subject_id": subject[:64] if subject else None,
+        },
     )
-    session.execute(
-        update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(seq=seq, hash=new_hash)
-    )
-    session.flush()
+    conn.execute(Q_MOVE_HEAD, {"new_seq": seq, "new_hash": new_hash})
+    session.info[HEAD_SEEN] = (transaction, seq, new_hash)
+    # The ORM's copy of the head (if loaded in this session) is now stale.
+    cached = session.identity_map.get(session.identity_key(AuditHeadRow, (HEAD_ID,)))
+    if cached is not None:
+        session.expire(cached)
     if signer is not None and seq % signer.every == 0:
         _write_checkpoint(session, signer, seq, new_hash, stamp)
     return seq

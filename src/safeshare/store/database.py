@@ -1,8 +1,10 @@
 """Engines and sessions. Built by :func:`safeshare.bootstrap.bootstrap`, never at import.
 
 SQLite: every connection gets WAL, foreign keys, a busy timeout and ``synchronous=FULL``, and
-every transaction starts with ``BEGIN IMMEDIATE`` so that writers are serialised from the start
-(the audit chain cannot fork and no transaction fails late on a lock upgrade).
+every writing transaction starts with ``BEGIN IMMEDIATE`` so that writers are serialised from the
+start (the audit chain cannot fork and no transaction fails late on a lock upgrade). Sessions of
+:func:`read_session_factory` begin with a plain (deferred) ``BEGIN``: a read holds no lock, sees
+one snapshot (WAL) and runs beside the writer.
 PostgreSQL: the audit appender locks the single chain-head row (``SELECT ... FOR UPDATE``).
 """
 
@@ -22,6 +24,13 @@ SQLITE_PRAGMAS = (
 )
 
 
+POOL: dict[str, Any] = {"pool_size": 8, "max_overflow": 32}
+"""Connections kept open per server process: requests run in a thread pool of up to 40
+threads, and a connection opened and closed per request (SQLAlchemy's default keeps 5) costs
+more than the query it serves."""
+READ_ONLY = "safeshare_read_only"  # an execution option: this session only reads
+
+
 class UnsupportedDatabaseError(ValueError):
     """Only SQLite and PostgreSQL (psycopg 3) are supported."""
 
@@ -32,13 +41,13 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, **kwargs: Any) -> En
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, **kwargs)
+        engine = create_engine(url, **{**POOL, **kwargs})
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+        return create_engine(parsed, pool_pre_ping=True, **{**POOL, **kwargs})
     raise UnsupportedDatabaseError(f"unsupported database {backend!r}: use sqlite or postgresql")
 
 
@@ -57,8 +66,24 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(
+            "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
+        )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that only read, each on one snapshot: on SQLite a deferred transaction that
+    takes no write lock (see the module's note), on PostgreSQL ``REPEATABLE READ`` (a
+    transaction that only reads never fails there for it)."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    return sessionmaker(
+        bind=engine.execution_options(**options),
+        expire_on_commit=False,
+        autoflush=False,
+    )

@@ -1,19 +1,41 @@
 """The unit of work: one store (engine, sessions, field cipher, audit signer). A service
 function takes a :class:`Store` and owns its transaction: the change and its audit event
-commit together or not at all."""
+commit together or not at all.
+
+A read of personal data or an evaluation changes nothing but the records of itself (its audit
+events and decision records, append-only). :meth:`Store.recorded_read` runs it on a reading
+session and writes those records in one short write transaction when it ends, before the
+caller answers: on SQLite the write lock is then held for the appends only, not for the whole
+decision. Shares, consent changes and every other change use :meth:`Store.transaction`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from safeshare.store.audit_log import CheckpointSigner
 from safeshare.store.fields import Sealer
+from safeshare.store.writer_lock import WriterLock
+
+PENDING_RECORDS = "safeshare.pending_records"
+READ_ONLY_SESSION = "safeshare.read_only"  # set on sessions of Store.reading()
+T = TypeVar("T")
+
+
+def record(session: Session, write: Callable[[Session], T]) -> T | None:
+    """Runs an append-only ``write`` (an audit event, a decision record) in the session's
+    transaction, or, in a :meth:`Store.recorded_read`, keeps it for the write transaction
+    that ends the read (then None: its result is not known yet)."""
+    pending: list[Callable[[Session], object]] | None = session.info.get(PENDING_RECORDS)
+    if pending is None:
+        return write(session)
+    pending.append(write)
+    return None
 
 
 @dataclass
@@ -25,18 +47,46 @@ class Store:
     public_keys: Mapping[str, Any] = field(default_factory=dict)
     keyring: Any = None
     field_key_file: Any = None
+    readers: sessionmaker[Session] | None = None
+    writer_lock: WriterLock | None = None  # SQLite files: writers queue without polling
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error."""
-        with self.sessions() as session, session.begin():
+        queue = self.writer_lock.held() if self.writer_lock is not None else nullcontext()
+        with queue, self.sessions() as session, session.begin():
             yield session
 
     @contextmanager
+    def recorded_read(self) -> Iterator[Session]:
+        """A reading session whose records (see :func:`record`) are written in one write
+        transaction when the block ends without error; nothing is written otherwise."""
+        with self.reading() as session:
+            pending: list[Callable[[Session], object]] = []
+            session.info[PENDING_RECORDS] = pending
+            yield session
+        if pending:
+            with self.transaction() as writer:
+                for write in pending:
+                    write(writer)
+
+    @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for reads (rolled back at the end)."""
+        """A session for reads (rolled back at the end). On SQLite it holds no write lock:
+        it sees one snapshot while writers go on."""
+        with (self.readers or self.sessions)() as session:
+            session.info[READ_ONLY_SESSION] = True
+            yield session
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A reading session that holds the write lock on SQLite (``BEGIN IMMEDIATE``), so
+        that another process opening the database meanwhile sees the same state (audit
+        verification shares its work with a worker process this way)."""
         with self.sessions() as session:
             yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.writer_lock is not None:
+            self.writer_lock.close()

@@ -40,14 +40,14 @@ class LoginRequiredError(HTTPException):
         )
 
 
-def web_principal(
+async def web_principal(
     request: Request, store: StoreDep, clock: ClockDep, policy: PolicyDep
 ) -> Principal:
     """The signed-in person (cookie session only), or a redirect to the sign-in page."""
     if not request.cookies.get("safeshare_session") or request.headers.get("authorization"):
         raise LoginRequiredError()
     try:
-        principal = current_principal(request, store, clock, policy)
+        principal = await current_principal(request, store, clock, policy)
     except HTTPException:
         raise LoginRequiredError() from None
     if principal.kind != "session":

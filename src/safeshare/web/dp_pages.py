@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from safeshare.api import audit as audit_api
 from safeshare.api import protocol as protocol_api
 from safeshare.api.deps import ClockDep, Principal, StoreDep
-from safeshare.api.referrals import get_org_keys
+from safeshare.api.referrals import org_keys_of
 from safeshare.api.schemas import FindingsOut, ProtocolOut
 from safeshare.services import consent_effects, escalations
 from safeshare.services.common import NotFoundError
@@ -72,7 +72,7 @@ async def decide(
     try:
         escalations.decide_escalation(
             store,
-            get_org_keys(request),
+            org_keys_of(request),
             escalation_id,
             approve=approve,
             reasons=reasons,

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from safeshare.api.deps import ClockDep, Principal, StoreDep
-from safeshare.api.referrals import get_org_keys
+from safeshare.api.referrals import org_keys_of
 from safeshare.api.schemas import CaseOut
 from safeshare.core.decision import Decision
 from safeshare.core.request import Circumstance, ShareRequest
@@ -346,7 +346,7 @@ async def referral_send(
     try:
         outcome = referrals.create_referral(
             store,
-            get_org_keys(request),
+            org_keys_of(request),
             form.request(principal.org_id, case.subject_id),
             actor=principal.user_id,
             today=at.date(),

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from safeshare.api.deps import ClockDep, StoreDep
-from safeshare.api.referrals import get_org_keys
+from safeshare.api.referrals import org_keys_of
 from safeshare.core.vocabulary import GeneralPurpose
 from safeshare.core.world import Purpose
 from safeshare.crypto.packets import PacketPayload
@@ -58,7 +58,7 @@ def _feedback_received(
             try:
                 out.append(
                     referrals.open_referral(
-                        store, get_org_keys(request), r.id, org_id=org, actor=actor, today=today
+                        store, org_keys_of(request), r.id, org_id=org, actor=actor, today=today
                     )
                 )
             except (NotFoundError, NoPublicKeyError, ReferralStateError):
@@ -84,7 +84,7 @@ def referral_page(
         try:
             packet = referrals.open_referral(
                 store,
-                get_org_keys(request),
+                org_keys_of(request),
                 referral_id,
                 org_id=principal.org_id,
                 actor=principal.user_id,
@@ -147,7 +147,7 @@ async def _step(
             values = {k: field(form, k) for k in FEEDBACK_FIELDS if field(form, k)}
             outcome = send_feedback(
                 store,
-                get_org_keys(request),
+                org_keys_of(request),
                 referral_id,
                 org_id=principal.org_id,
                 purpose=purpose,

@@ -12,7 +12,7 @@ from safeshare.core.decision import Decision
 from safeshare.core.request import ShareRequest
 from safeshare.services.audit import TrailEntry, case_access_trail
 from safeshare.services.case_elements import element_values
-from safeshare.services.decisions import build_world
+from safeshare.services.world_loader import build_world
 from safeshare.store.unit import Store
 
 

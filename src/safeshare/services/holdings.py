@@ -1,0 +1,109 @@
+"""What a recipient organisation holds: the referrals it accepted and may still see, within
+their retention period (Technical Note, data retention). Need-to-know for a recipient's staff
+starts here: they see only what was shared to their organisation, and only for as long as the
+protocol's retention allows.
+
+Each question has a form that runs in the caller's transaction (``*_in``) and one that opens
+its own reading session.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import Session
+
+from safeshare.services.referral_store import ACCESS_AFTER_ACCEPTANCE
+from safeshare.store.models import CaseRow
+from safeshare.store.models_sharing import ReferralRow, ReferralSubjectRow
+from safeshare.store.unit import Store
+
+
+@dataclass(frozen=True)
+class SharedWith:
+    """What ``org`` holds about a case: the elements shared and until when (None: open)."""
+
+    data_elements: tuple[str, ...]
+    until: date | None
+
+
+def held(org_id: str, today: date) -> Select[ReferralRow]:
+    """Referrals ``org_id`` received, accepted, still holds and may see today."""
+    return select(ReferralRow).where(
+        ReferralRow.recipient == org_id,
+        ReferralRow.status.in_(sorted(ACCESS_AFTER_ACCEPTANCE)),
+        ReferralRow.ciphertext.is_not(None),
+        or_(ReferralRow.open_ended, ReferralRow.access_until >= today),
+    )
+
+
+def shared_to(store: Store, org_id: str, case_or_subject_id: str, *, today: date) -> bool:
+    """Whether ``org_id`` currently holds a share about this case or subject: an accepted
+    (or closed) packet within its retention period. For need-to-know checks."""
+    with store.reading() as session:
+        subject = (
+            session.scalar(select(CaseRow.subject_id).where(CaseRow.id == case_or_subject_id))
+            or case_or_subject_id
+        )
+        query = held(org_id, today).where(
+            exists().where(
+                ReferralSubjectRow.referral_id == ReferralRow.id,
+                ReferralSubjectRow.subject_id == subject,
+            )
+        )
+        return session.scalar(select(exists(query.with_only_columns(ReferralRow.id)))) is True
+
+
+def shared_with_in(session: Session, *, org: str, case: CaseRow, today: date) -> SharedWith | None:
+    """The elements of ``case`` shared to ``org`` by the case's owner that it may still see
+    today (None: nothing held)."""
+    rows = session.scalars(
+        held(org, today).where(
+            ReferralRow.sender == case.owner,
+            exists().where(
+                ReferralSubjectRow.referral_id == ReferralRow.id,
+                ReferralSubjectRow.subject_id == case.subject_id,
+            ),
+        )
+    ).all()
+    if not rows:
+        return None
+    elements = sorted({e for r in rows for e in json.loads(r.elements)})
+    until = (
+        None
+        if any(r.open_ended for r in rows)
+        else max(r.access_until for r in rows if r.access_until is not None)
+    )
+    if until is not None and until < today:
+        return None
+    return SharedWith(tuple(elements), until)
+
+
+def shared_with(store: Store, *, org: str, case: str, today: date) -> SharedWith | None:
+    """:func:`shared_with_in` in its own reading session, by case id."""
+    with store.reading() as session:
+        row = session.get(CaseRow, case)
+        return None if row is None else shared_with_in(session, org=org, case=row, today=today)
+
+
+def cases_shared_with_in(session: Session, *, org: str, today: date) -> list[str]:
+    """The cases (held by the senders) about which ``org`` holds a share today."""
+    pairs = session.execute(
+        select(CaseRow.id)
+        .join(ReferralSubjectRow, ReferralSubjectRow.subject_id == CaseRow.subject_id)
+        .join(ReferralRow, ReferralRow.id == ReferralSubjectRow.referral_id)
+        .where(
+            ReferralRow.id.in_(held(org, today).with_only_columns(ReferralRow.id)),
+            CaseRow.owner == ReferralRow.sender,
+        )
+    ).scalars()
+    return sorted(set(pairs))
+
+
+def cases_shared_with(store: Store, *, org: str, today: date) -> list[str]:
+    """:func:`cases_shared_with_in` in its own reading session."""
+    with store.reading() as session:
+        return cases_shared_with_in(session, org=org, today=today)

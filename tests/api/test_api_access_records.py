@@ -1,0 +1,127 @@
+"""What a read and an evaluation leave behind: a case read is one audit event holding the
+staff-access decision's codes and the elements shown (no decision record); a refusal is one
+``access.denied`` event; an evaluation is its access check's event, the decision record and
+the decision's event. They are written (in one short write transaction) before the answer,
+and nothing is written when the read fails."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+from api_support import Api
+from sqlalchemy import func, select
+
+from safeshare.audit.chain import AuditEventBody, parse_body
+from safeshare.core.vocabulary import Duty
+from safeshare.services import access
+from safeshare.store.models import AuditEventRow, DecisionRow
+
+
+@dataclass(frozen=True)
+class _Actor:
+    user_id: str
+    staff_id: str
+    org_id: str
+    duty: Duty = Duty.CASE_MANAGEMENT
+
+
+CW = "unhcr.caseworker"
+OTHER = "unhcr.caseworker2"
+
+
+def _events_after(api: Api, seq: int) -> list[AuditEventBody]:
+    with api.store.reading() as session:
+        rows = session.scalars(
+            select(AuditEventRow.body).where(AuditEventRow.seq > seq).order_by(AuditEventRow.seq)
+        )
+        return [parse_body(bytes(b)) for b in rows]
+
+
+def _head(api: Api) -> int:
+    with api.store.reading() as session:
+        return int(session.scalar(select(func.max(AuditEventRow.seq))) or 0)
+
+
+def _decisions(api: Api) -> int:
+    with api.store.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(DecisionRow)) or 0)
+
+
+def _my_case(api: Api, username: str) -> str:
+    cases: list[str] = api.client.get("/api/auth/me", headers=api.headers(username)).json()["cases"]
+    return cases[0]
+
+
+def test_a_case_read_is_one_access_event_and_no_decision_record(api: Api) -> None:
+    case_id = _my_case(api, CW)
+    seq, decisions = _head(api), _decisions(api)
+    res = api.client.get(f"/api/cases/{case_id}", headers=api.headers(CW))
+    assert res.status_code == 200
+    events = _events_after(api, seq)
+    assert [e.action for e in events] == ["access.case"]
+    event = events[0]
+    assert (event.object_type, event.object_id) == ("case", case_id)
+    assert event.details["elements"] == ",".join(res.json()["data_elements"])
+    assert event.details["subject"] == res.json()["subject_id"]
+    assert _decisions(api) == decisions
+
+
+def test_a_refused_read_is_one_denial_event(api: Api) -> None:
+    case_id = _my_case(api, OTHER)
+    api.headers(CW)  # signed in before the count starts
+    seq = _head(api)
+    res = api.client.get(f"/api/cases/{case_id}", headers=api.headers(CW))
+    assert res.status_code == 404
+    events = _events_after(api, seq)
+    assert [e.action for e in events] == ["access.denied"]
+    assert events[0].object_id == case_id
+    assert events[0].codes  # the staff-access decision's codes
+
+
+def test_an_evaluation_leaves_its_access_event_decision_and_decision_event(api: Api) -> None:
+    case_id = _my_case(api, CW)
+    subject = api.client.get(f"/api/cases/{case_id}", headers=api.headers(CW)).json()["subject_id"]
+    seq, decisions = _head(api), _decisions(api)
+    res = api.client.post(
+        "/api/decisions",
+        headers=api.headers(CW),
+        json={
+            "to": "ngo-a",
+            "purpose": "legal-aid-referral",
+            "subjects": [subject],
+            "data_elements": ["name", "phone"],
+        },
+    )
+    assert res.status_code == 200, res.text
+    events = _events_after(api, seq)
+    assert [e.action for e in events] == ["access.case", "decision"]
+    assert events[1].object_id == res.json()["decision_id"]
+    assert _decisions(api) == decisions + 1
+    with api.store.reading() as session:
+        row = session.get(DecisionRow, res.json()["decision_id"])
+        assert row is not None
+        assert json.loads(row.request_summary)["subjects"] == [subject]
+
+
+def test_a_failed_recorded_read_writes_nothing(api: Api) -> None:
+    case_id = _my_case(api, CW)
+    principal = api.account(CW)
+    seq = _head(api)
+
+    class Boom(RuntimeError):
+        pass
+
+    def read_then_fail() -> None:
+        with api.store.recorded_read() as session:
+            me = _Actor(principal.user_id, principal.staff_id, principal.org)
+            grant = access.case_access_in(
+                api.store, session, me, case_id, ("name",), at=api.clock()
+            )
+            assert grant is not None  # decided, its event pending
+            raise Boom
+
+    with pytest.raises(Boom):
+        read_then_fail()
+    assert _head(api) == seq

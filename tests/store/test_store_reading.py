@@ -1,0 +1,58 @@
+"""Reading sessions take no write lock on SQLite (a plain deferred BEGIN under WAL): a read
+runs beside the writer and keeps its snapshot; writing transactions still begin with
+BEGIN IMMEDIATE, and ``snapshot()`` holds the write lock (for audit verification)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import func, select
+
+from safeshare.core.vocabulary import OrgKind
+from safeshare.core.world import Organisation
+from safeshare.services.registry import upsert_organisation
+from safeshare.store.models import OrganisationRow
+from safeshare.store.unit import Store
+
+
+def _count(store: Store) -> int:
+    with store.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(OrganisationRow)) or 0)
+
+
+def _add(store: Store, org_id: str) -> None:
+    with store.transaction() as session:
+        upsert_organisation(session, Organisation(id=org_id, kind=OrgKind.PARTNER))
+
+
+def test_a_read_does_not_block_a_writer_and_keeps_its_snapshot(store: Store) -> None:
+    before = _count(store)
+    with store.reading() as session:
+        seen = session.scalar(select(func.count()).select_from(OrganisationRow))
+        started = time.perf_counter()
+        _add(store, "ngo-new")  # would wait for the busy timeout if the read held the lock
+        assert time.perf_counter() - started < 2
+        again = session.scalar(select(func.count()).select_from(OrganisationRow))
+        assert seen == again == before  # one snapshot for the whole read
+    assert _count(store) == before + 1
+
+
+def test_snapshot_holds_the_write_lock_on_sqlite(store: Store, backend: str) -> None:
+    done = threading.Event()
+
+    def writer() -> None:
+        _add(store, "ngo-late")
+        done.set()
+
+    with store.snapshot() as session:
+        before = session.scalar(select(func.count()).select_from(OrganisationRow))
+        thread = threading.Thread(target=writer)
+        thread.start()
+        time.sleep(0.5)
+        if backend == "sqlite":
+            assert not done.is_set()  # the writer waits for the snapshot to end
+            assert session.scalar(select(func.count()).select_from(OrganisationRow)) == before
+    thread.join(timeout=30)
+    assert done.is_set()
+    assert _count(store) == (before or 0) + 1
