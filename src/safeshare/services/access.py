@@ -243,7 +243,6 @@ def my_case_ids(store: Store, actor: Actor, *, at: datetime) -> list[str]:
         return my_case_ids_in(session, actor, at=at)
 
 
-_CASES: Any = CaseRow.__table__
 _SUBJECTS: Any = SubjectRow.__table__
 Q_SUBJECT_EXISTS = select(_SUBJECTS.c.id).where(_SUBJECTS.c.id == bindparam("id"))
 
