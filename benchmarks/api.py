@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import csv
 import json
 import multiprocessing
 import os
@@ -63,7 +62,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import bench_data
 import httpx
+from bench_data import case_owner
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -74,80 +75,16 @@ DECISION_ELEMENTS = ["name", "phone", "service_needed"]
 REFERRAL_ELEMENTS = ["referral_id", "name", "phone", "service_needed"]
 BENCH_PASSWORD_BYTES = 18
 GOAL_P99_MS = 25
-HEADERS = {
-    "subjects": ["subject_id", "age", "categories", "name", "contact"],
-    "cases": ["case_id", "subject_id", "owner", "status", "details"],
-    "consents": [
-        "consent_id",
-        "subject_id",
-        "decision",
-        "purposes",
-        "recipients",
-        "method",
-        "stage",
-        "date",
-        "evidence_ref",
-    ],
-}
-
-
 # -- data -----------------------------------------------------------------------------------
 
 
 def write_csv(folder: Path, n: int, seed: int, today: date) -> dict[str, Path]:
-    """As benchmarks/store.py: one subject, one case, one consent entry per row; a third of
-    the cases are ngo-a's, the rest UNHCR's; consents dated within the last four weeks."""
-    rnd = random.Random(seed)
-    paths = {kind: folder / f"{kind}.csv" for kind in HEADERS}
+    """The shared synthetic operation (``bench_data``), consents dated within the last four
+    weeks (so that the protocol's consent review period has not run out)."""
     days = [(today - timedelta(days=1 + d)).isoformat() for d in range(27)]
-    with (
-        paths["subjects"].open("w", newline="") as fs,
-        paths["cases"].open("w", newline="") as fc,
-        paths["consents"].open("w", newline="") as fk,
-    ):
-        ws, wc, wk = csv.writer(fs), csv.writer(fc), csv.writer(fk)
-        ws.writerow(HEADERS["subjects"])
-        wc.writerow(HEADERS["cases"])
-        wk.writerow(HEADERS["consents"])
-        for i in range(n):
-            sid = f"S{i:08d}"
-            child = rnd.random() < 0.3
-            ws.writerow(
-                [
-                    sid,
-                    rnd.randrange(8, 17) if child else rnd.randrange(18, 80),
-                    "gbv;child-protection" if child else "gbv",
-                    f"Person {rnd.getrandbits(32):08x}",
-                    f"+2547{rnd.randrange(10**8):08d}",
-                ]
-            )
-            wc.writerow(
-                [
-                    f"C{i:08d}",
-                    sid,
-                    case_owner(i),
-                    "open",
-                    f"incident report {rnd.getrandbits(48):012x}",
-                ]
-            )
-            wk.writerow(
-                [
-                    f"K{i:08d}",
-                    sid,
-                    "granted" if rnd.random() < 0.8 else "refused",
-                    PURPOSE,
-                    RECIPIENT,
-                    "written",
-                    "referral",
-                    days[i % 27],
-                    f"form {i}",
-                ]
-            )
-    return paths
-
-
-def case_owner(i: int) -> str:
-    return "unhcr" if i % 3 else "ngo-a"
+    return bench_data.write_csv(
+        folder, n, seed, purpose=PURPOSE, recipient=RECIPIENT, dates=days, stage="referral"
+    )
 
 
 # -- set-up ---------------------------------------------------------------------------------

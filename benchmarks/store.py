@@ -42,6 +42,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import bench_data
+
 from safeshare import core
 from safeshare.audit import chain
 from safeshare.bootstrap import bootstrap
@@ -56,8 +58,9 @@ from safeshare.core.vocabulary import (
 from safeshare.core.world import Organisation, Period, Protocol, Purpose
 from safeshare.services import audit as audit_service
 from safeshare.services.bulk_import import INSERT_COLUMNS, import_file
-from safeshare.services.decisions import build_world, decide_request
+from safeshare.services.decisions import decide_request
 from safeshare.services.protocols import endorse_protocol, load_protocol
+from safeshare.services.world_loader import build_world
 from safeshare.settings import Env, Settings
 from safeshare.store import audit_log, audit_verify, migrate
 from safeshare.store.database import SQLITE_PRAGMAS, make_engine
@@ -96,68 +99,11 @@ def protocol() -> Protocol:
 
 # -- data -----------------------------------------------------------------------------------
 
-HEADERS = {
-    "subjects": ["subject_id", "age", "categories", "name", "contact"],
-    "cases": ["case_id", "subject_id", "owner", "status", "details"],
-    "consents": [
-        "consent_id",
-        "subject_id",
-        "decision",
-        "purposes",
-        "recipients",
-        "method",
-        "date",
-        "evidence_ref",
-    ],
-}
-
 
 def write_csv(folder: Path, n: int, seed: int) -> dict[str, Path]:
-    rnd = random.Random(seed)
-    paths = {kind: folder / f"{kind}.csv" for kind in HEADERS}
-    with (
-        paths["subjects"].open("w", newline="") as fs,
-        paths["cases"].open("w", newline="") as fc,
-        paths["consents"].open("w", newline="") as fk,
-    ):
-        ws, wc, wk = csv.writer(fs), csv.writer(fc), csv.writer(fk)
-        ws.writerow(HEADERS["subjects"])
-        wc.writerow(HEADERS["cases"])
-        wk.writerow(HEADERS["consents"])
-        for i in range(n):
-            sid = f"S{i:08d}"
-            child = rnd.random() < 0.3
-            ws.writerow(
-                [
-                    sid,
-                    rnd.randrange(8, 17) if child else rnd.randrange(18, 80),
-                    "gbv;child-protection" if child else "gbv",
-                    f"Person {rnd.getrandbits(32):08x}",
-                    f"+2547{rnd.randrange(10**8):08d}",
-                ]
-            )
-            wc.writerow(
-                [
-                    f"C{i:08d}",
-                    sid,
-                    "unhcr" if i % 3 else "ngo-a",
-                    "open",
-                    f"incident report {rnd.getrandbits(48):012x}",
-                ]
-            )
-            wk.writerow(
-                [
-                    f"K{i:08d}",
-                    sid,
-                    "granted" if rnd.random() < 0.8 else "refused",
-                    PURPOSE,
-                    "ngo-a",
-                    "written",
-                    f"2026-02-{1 + i % 27:02d}",
-                    f"form {i}",
-                ]
-            )
-    return paths
+    """The shared synthetic operation (``bench_data``), consents dated in February 2026."""
+    dates = [f"2026-02-{d:02d}" for d in range(1, 28)]
+    return bench_data.write_csv(folder, n, seed, purpose=PURPOSE, recipient="ngo-a", dates=dates)
 
 
 def settings_for(folder: Path, name: str) -> Settings:
