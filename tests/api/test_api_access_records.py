@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from api_support import Api
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from safeshare.audit.chain import AuditEventBody, parse_body
 from safeshare.core.vocabulary import Duty
+from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.services import access
 from safeshare.store.models import AuditEventRow, DecisionRow
+from safeshare.store.models_sharing import OrgPublicKeyRow, ReferralRow
 
 
 @dataclass(frozen=True)
@@ -125,3 +128,54 @@ def test_a_failed_recorded_read_writes_nothing(api: Api) -> None:
     with pytest.raises(Boom):
         read_then_fail()
     assert _head(api) == seq
+
+
+def _referral(api: Api, username: str, subject: str) -> int:
+    res = api.client.post(
+        "/api/referrals",
+        headers=api.headers(username),
+        json={
+            "to": "ngo-a",
+            "purpose": "legal-aid-referral",
+            "subjects": [subject],
+            "data_elements": ["name", "phone"],
+        },
+    )
+    return res.status_code
+
+
+def _referrals(api: Api) -> int:
+    with api.store.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(ReferralRow)) or 0)
+
+
+def test_a_referral_that_fails_keeps_its_access_event_and_nothing_else(
+    api: Api, tmp_path: Path
+) -> None:
+    """With no key registered for the recipient the referral is refused (409) after the
+    access check. The check's event commits; the decision and the referral roll back."""
+    with api.store.transaction() as session:
+        session.execute(delete(OrgPublicKeyRow).where(OrgPublicKeyRow.org_id == "ngo-a"))
+    keys = OrgKeyDirectory(tmp_path / "keys", generate_missing=False)
+    keys.create("unhcr")  # the sender's own key only
+    api.app.state.org_keys = keys
+    case_id = _my_case(api, CW)
+    subject = api.client.get(f"/api/cases/{case_id}", headers=api.headers(CW)).json()["subject_id"]
+    seq, decisions, referrals = _head(api), _decisions(api), _referrals(api)
+    assert _referral(api, CW, subject) == 409
+    assert [e.action for e in _events_after(api, seq)] == ["access.case"]
+    assert (_decisions(api), _referrals(api)) == (decisions, referrals)
+
+
+def test_a_referral_of_a_person_not_mine_is_one_denial_event(api: Api) -> None:
+    case_id = _my_case(api, OTHER)
+    subject = api.client.get(f"/api/cases/{case_id}", headers=api.headers(OTHER)).json()[
+        "subject_id"
+    ]
+    api.headers(CW)
+    seq, decisions = _head(api), _decisions(api)
+    assert _referral(api, CW, subject) == 404
+    events = _events_after(api, seq)
+    assert [e.action for e in events] == ["access.denied"]
+    assert events[0].object_id == case_id  # refused through her case
+    assert _decisions(api) == decisions

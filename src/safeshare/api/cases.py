@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import select
 
-from safeshare.api.deps import ClockDep, Principal, StoreDep, not_found, require
+from safeshare.api.answers import json_answer
+from safeshare.api.deps import Clock, ClockDep, Principal, StoreDep, not_found, require
 from safeshare.api.schemas import (
     CaseOut,
     CaseSummary,
@@ -27,7 +28,10 @@ from safeshare.services import access, accounts, registry
 from safeshare.services.access import CaseAccess
 from safeshare.services.common import NotFoundError
 from safeshare.services.roles import PERSONAL_DATA_ROLES, Role, Scope
+from safeshare.services.world_loader import Q_CATEGORIES
 from safeshare.store.models import SubjectCategoryRow, SubjectRow
+from safeshare.store.reads import rows
+from safeshare.store.unit import Store
 
 router = APIRouter(tags=["cases and subjects"])
 
@@ -91,22 +95,22 @@ def case_statistics(principal: Aggregates, store: StoreDep, clock: ClockDep) -> 
 
 
 @router.get("/api/cases/{case_id}", response_model=CaseOut)
-def get_case(case_id: PathId, principal: Reader, store: StoreDep, clock: ClockDep) -> CaseOut:
+def get_case(case_id: PathId, principal: Reader, store: StoreDep, clock: ClockDep) -> Response:
     """A case, with the elements need-to-know allows. The access is decided and read on one
     snapshot; its audit event is written before the answer."""
+    return json_answer(read_case(case_id, principal, store, clock))
+
+
+def read_case(case_id: str, principal: Principal, store: Store, clock: Clock) -> CaseOut:
+    """:func:`get_case` as a value (the web UI's case page): raises the 404 when refused."""
     with store.recorded_read() as session:
         grant = access.case_access_in(
             store, session, principal, case_id, access.CASE_ELEMENTS, at=clock()
         )
         row = access.case_row(session, case_id) if grant is not None else None
         if grant is not None and row is not None:
-            cats = sorted(
-                session.scalars(
-                    select(SubjectCategoryRow.category).where(
-                        SubjectCategoryRow.subject_id == row.subject_id
-                    )
-                )
-            )
+            # Read already by the access decision (kept by the reading session).
+            cats = sorted(c for _, c in rows(session, Q_CATEGORIES, [row.subject_id]))
             opened = (
                 registry.open_details(store, row)
                 if {"incident_description", "caseworker_notes"} & set(grant.elements)

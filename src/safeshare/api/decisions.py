@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from safeshare.api.answers import json_answer
 from safeshare.api.deps import ClockDep, Principal, StoreDep, not_found, require
 from safeshare.api.schemas import DecisionOut, ShareRequestIn
 from safeshare.core.request import Circumstance, Selection, ShareRequest
@@ -22,7 +23,9 @@ from safeshare.core.vocabulary import STANDARD_ELEMENTS
 from safeshare.services import access
 from safeshare.services.decisions import RecordedDecision, decide_request_in
 from safeshare.services.roles import Role, Scope
-from safeshare.store.models import DataElementRow, OrganisationRow
+from safeshare.services.world_loader import Q_ELEMENTS
+from safeshare.store.models import OrganisationRow
+from safeshare.store.prepared import fetch
 from safeshare.store.unit import Store
 
 router = APIRouter(prefix="/api/decisions", tags=["decisions"])
@@ -46,7 +49,7 @@ def _unprocessable(field: str, msg: str) -> RequestValidationError:
 @router.post("", response_model=DecisionOut)
 def evaluate(
     body: ShareRequestIn, principal: Evaluator, store: StoreDep, clock: ClockDep
-) -> DecisionOut:
+) -> Response:
     """Decides a share from your organisation (evaluation only) and records the decision.
     The access checks and the decision are made on one snapshot; their records (the
     decision, the audit events) are written before the answer."""
@@ -59,22 +62,23 @@ def evaluate(
         recorded = _evaluate_in(store, session, body, principal, at)
     if isinstance(recorded, Exception):  # raised after the commit: refusals stay audited
         raise recorded
-    return DecisionOut.model_validate(
+    answer = DecisionOut.model_validate(
         {
             **recorded.decision.to_dict(),
             "decision_id": recorded.id,
             "protocol_version_id": recorded.protocol_version_id,
         }
     )
+    return json_answer(answer)
 
 
 def _evaluate_in(
     store: Store, session: Session, body: ShareRequestIn, principal: Principal, at: datetime
 ) -> RecordedDecision | Exception:
     """The decision, or the error to answer (after the refusals' audit events commit)."""
-    if session.connection().execute(Q_ORGANISATION, {"id": body.to}).first() is None:
+    if not fetch(session, Q_ORGANISATION, {"id": body.to}):
         return not_found()
-    extra = set(session.scalars(select(DataElementRow.id)))
+    extra = {r.id for r in fetch(session, Q_ELEMENTS)}
     unknown = [e for e in body.data_elements if e not in STANDARD_ELEMENTS and e not in extra]
     if unknown:
         return _unprocessable("data_elements", "unknown data element")

@@ -8,24 +8,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 
+from safeshare.api.answers import json_answer
 from safeshare.api.deps import ClockDep, Principal, StoreDep, deny, not_found, require
 from safeshare.api.schemas import CircumstanceIn, Element, Id, Strict
 from safeshare.core.request import Circumstance, ShareRequest
 from safeshare.core.vocabulary import Basis
 from safeshare.crypto.org_keys import OrgKeyDirectory
-from safeshare.services import access
 from safeshare.services.common import NotFoundError
 from safeshare.services.org_keys import NoPublicKeyError, SharingSettings, key_directory
 from safeshare.services.referral_feedback import send_feedback
+from safeshare.services.referral_sending import send_referral
 from safeshare.services.referral_store import ReferralStateError
 from safeshare.services.referrals import (
     ReferralOutcome,
     accept_referral,
     close_referral,
-    create_referral,
     get_referral,
     inbox,
     open_referral,
@@ -126,17 +126,11 @@ def _conflict(message: str) -> HTTPException:
 @router.post("", response_model=ReferralOut, status_code=status.HTTP_201_CREATED)
 def create(
     body: ReferralIn, principal: Writer, store: StoreDep, keys: KeysDep, clock: ClockDep
-) -> ReferralOut:
+) -> Response:
     """Sends a referral from your organisation: decided by the engine from the store; on
     allow the packet holds only what may go, with the conditions applied; on escalate it
     waits for the data protection focal point; on deny nothing is sent."""
     at = clock()
-    for subject in dict.fromkeys(body.subjects):
-        if (
-            access.subject_access(store, principal, subject, tuple(body.data_elements), at=at)
-            is None
-        ):
-            raise not_found()
     circumstance = None
     if body.circumstance is not None:
         circumstance = Circumstance(
@@ -159,14 +153,16 @@ def create(
         alternative_available=body.alternative_available,
     )
     try:
-        out = create_referral(store, keys, request, actor=principal.user_id, today=at.date())
+        out = send_referral(store, keys, request, actor=principal, at=at)
     except NoPublicKeyError:
         raise _conflict("the recipient organisation has no registered key") from None
     except NotShareableError:
         raise _conflict("nothing may be shared for this request") from None
     except KeyError:
         raise not_found() from None
-    return _outcome(out)
+    if out is None:  # a person not the sender's to see: the refusal is audited
+        raise not_found()
+    return json_answer(_outcome(out), status.HTTP_201_CREATED)
 
 
 @router.get("/outgoing")

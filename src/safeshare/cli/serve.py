@@ -20,8 +20,9 @@ WorkersOption = Annotated[
         "--workers",
         min=1,
         max=64,
-        help="server processes (each with its own connections; writers are serialised by the "
-        "database, so SQLite and PostgreSQL are both safe)",
+        help="server processes, each listening on the port with SO_REUSEPORT (the kernel "
+        "spreads connections across them; writers are serialised by the database, so SQLite "
+        "and PostgreSQL are both safe)",
     ),
 ]
 DemoOption = Annotated[
@@ -88,10 +89,17 @@ def serve(
         "proxy_headers": False,
     }
     if workers > 1:
-        # Each worker process builds its own store and app from the same environment.
+        # Each worker process builds its own store and app from the same environment, and
+        # listens on its own socket of the port (see safeshare.cli.workers).
+        from safeshare.cli.workers import PortInUseError, run_workers
+
         store.dispose()
-        uvicorn.run(WORKER_APP, factory=True, workers=workers, **common)
-        return
+        try:
+            status = run_workers(WORKER_APP, workers, common)
+        except PortInUseError as exc:
+            typer.echo(f"safeshare: {exc}", err=True)
+            raise typer.Exit(2) from None
+        raise typer.Exit(status)
     application = create_app(settings, store, web=web)
     application.state.org_keys = keys
     uvicorn.run(application, **common)

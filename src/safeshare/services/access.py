@@ -19,7 +19,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeshare.core.decision import Outcome
@@ -29,8 +29,15 @@ from safeshare.services import holdings
 from safeshare.services.common import audit
 from safeshare.services.decisions import decide_unrecorded_in
 from safeshare.services.needs import active_need, cases_with_need
-from safeshare.services.world_loader import Q_ASSIGNED, Q_CASES
+from safeshare.services.world_loader import (
+    Q_ASSIGNED,
+    Q_ASSIGNED_AMONG,
+    Q_CASES,
+    Q_CASES_OF_SUBJECT,
+    Q_SUBJECT_EXISTS,
+)
 from safeshare.store.models import CaseRow, StaffCaseRow, SubjectCategoryRow, SubjectRow
+from safeshare.store.prepared import fetch
 from safeshare.store.reads import rows
 from safeshare.store.unit import Store, record
 
@@ -244,7 +251,6 @@ def my_case_ids(store: Store, actor: Actor, *, at: datetime) -> list[str]:
 
 
 _SUBJECTS: Any = SubjectRow.__table__
-Q_SUBJECT_EXISTS = select(_SUBJECTS.c.id).where(_SUBJECTS.c.id == bindparam("id"))
 
 
 def case_row(session: Session, case_id: str) -> Any:
@@ -265,23 +271,17 @@ def subject_access_in(
     """A subject is seen through one of her cases the actor may see (her own organisation's
     first, assigned before needed), in the caller's transaction. None when refused or
     missing (audited)."""
-    exists = session.connection().execute(Q_SUBJECT_EXISTS, {"id": subject_id}).first() is not None
-    cases = list(
-        session.execute(select(CaseRow.id, CaseRow.owner).where(CaseRow.subject_id == subject_id))
-    )
+    exists = bool(fetch(session, Q_SUBJECT_EXISTS, {"id": subject_id}))
+    cases = [(r.id, r.owner) for r in fetch(session, Q_CASES_OF_SUBJECT, {"subject": subject_id})]
     if not exists or not cases:
         denied_in(
             store, session, actor, object_type="subject", object_id=subject_id, codes=["not-found"]
         )
         return None
     ids = [c[0] for c in cases]
-    assigned = set(
-        session.scalars(
-            select(StaffCaseRow.case_id).where(
-                StaffCaseRow.staff_id == actor.staff_id, StaffCaseRow.case_id.in_(ids)
-            )
-        )
-    )
+    assigned = {
+        r.case_id for r in fetch(session, Q_ASSIGNED_AMONG, {"staff": actor.staff_id, "ids": ids})
+    }
     needed = cases_with_need(session, actor.staff_id, at)
 
     def rank(item: tuple[str, str]) -> tuple[int, int, str]:

@@ -21,6 +21,7 @@ from safeshare.services.registry import upsert_organisation
 from safeshare.store import mapping
 from safeshare.store.audit_log import now
 from safeshare.store.models import EndorsementRow, ProtocolVersionRow
+from safeshare.store.prepared import fetch
 from safeshare.store.unit import READ_ONLY_SESSION, Store
 
 
@@ -80,7 +81,7 @@ def current_protocol(session: Session) -> tuple[Protocol, str] | None:
     version is current and who endorsed it."""
     found = session.info.get(CURRENT_SEEN)
     if found is None:
-        found = session.connection().execute(Q_CURRENT).all()
+        found = fetch(session, Q_CURRENT)
         if session.info.get(READ_ONLY_SESSION):  # one snapshot: the answer cannot change
             session.info[CURRENT_SEEN] = found
     if not found:

@@ -29,6 +29,7 @@ from safeshare.store.models_access import (
     SessionRow,
     UserAccountRow,
 )
+from safeshare.store.prepared import fetch
 from safeshare.store.unit import Store
 
 SESSION_PREFIX = "sss_"
@@ -254,7 +255,8 @@ def peek_session(
         return None
     stamp = utc(at)
     with store.reading() as session:
-        found = session.connection().execute(Q_SESSION, {"digest": token_digest(token)}).first()
+        hits = fetch(session, Q_SESSION, {"digest": token_digest(token)})
+    found = hits[0] if hits else None
     if found is None or found.ended_at is not None:
         return None
     expires, last_seen = utc(found.expires_at), utc(found.last_seen_at)

@@ -37,6 +37,7 @@ from safeshare.store.models import (
     SubjectCategoryRow,
     SubjectRow,
 )
+from safeshare.store.prepared import fetch
 from safeshare.store.reads import rows
 from safeshare.store.unit import READ_ONLY_SESSION
 
@@ -77,6 +78,15 @@ Q_RECORD_SUBJECTS = select(_RECORDS.c.subject_id).where(
     _RECORDS.c.id.in_(bindparam("ids", expanding=True))
 )
 Q_CONSENTS = _by_ids(_CONSENTS, "subject_id").order_by(_CONSENTS.c.seq)
+# A person's access check (services/access.py).
+Q_SUBJECT_EXISTS = select(_SUBJECTS.c.id).where(_SUBJECTS.c.id == bindparam("id"))
+Q_CASES_OF_SUBJECT = select(_CASES.c.id, _CASES.c.owner).where(
+    _CASES.c.subject_id == bindparam("subject")
+)
+Q_ASSIGNED_AMONG = select(_STAFF_CASES.c.case_id).where(
+    _STAFF_CASES.c.staff_id == bindparam("staff"),
+    _STAFF_CASES.c.case_id.in_(bindparam("ids", expanding=True)),
+)
 
 
 def _selected_subjects(session: Session, request: ShareRequest) -> set[str]:
@@ -149,11 +159,9 @@ def _reference(session: Session) -> tuple[list[Organisation], dict[str, Category
     access check, then the share) reads them once."""
     kept: tuple[list[Organisation], dict[str, Category]] | None = session.info.get(REFERENCE)
     if kept is None:
-        conn = session.connection()
-        orgs: list[Any] = list(conn.execute(Q_ORGANISATIONS))
         kept = (
-            [mapping.organisation(r) for r in orgs],
-            {r.id: Category(r.category) for r in conn.execute(Q_ELEMENTS)},
+            [mapping.organisation(r) for r in fetch(session, Q_ORGANISATIONS)],
+            {r.id: Category(r.category) for r in fetch(session, Q_ELEMENTS)},
         )
         if session.info.get(READ_ONLY_SESSION):
             session.info[REFERENCE] = kept

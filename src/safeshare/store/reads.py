@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from safeshare.store.prepared import fetch
 from safeshare.store.unit import READ_ONLY_SESSION
 
 CHUNK = 500  # ids per IN list
@@ -39,9 +40,8 @@ def rows(session: Session, query: Any, ids: Collection[str], **params: Any) -> l
         key = (id(query), frozenset(ids), tuple(sorted((k, tuple(v)) for k, v in params.items())))
         if key in seen:
             return list(seen[key])  # a copy: callers may extend what they get
-    conn = session.connection()
     for chunk in _chunks(ids):
-        out += conn.execute(query, {"ids": chunk, **params}).all()
+        out += fetch(session, query, {"ids": chunk, **params})
     if seen is not None:
         seen[key] = list(out)
     return out

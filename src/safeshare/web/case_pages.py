@@ -46,7 +46,7 @@ CONSENT_PURPOSES_EXCLUDED = frozenset({GeneralPurpose.STATISTICS})
 
 def case_for(store: Store, principal: Principal, case_id: str, clock: ClockDep) -> CaseOut | None:
     try:
-        return case_api.get_case(case_id, principal, store, clock)
+        return case_api.read_case(case_id, principal, store, clock)
     except HTTPException:
         return None
 

@@ -1,0 +1,215 @@
+"""The API's CPU cost per request, in process: the same store and requests as
+``benchmarks/api.py``, but the application called straight through ASGI (no sockets, no
+uvicorn, no second process), one request at a time, so that the figure is the application's
+own CPU time and a profile shows only its code.
+
+    .venv/bin/python benchmarks/api_cpu.py [--cases 20000] [--requests 400]
+        [--backend sqlite|postgresql] [--cprofile FILE.pstats] [--dir DIR]
+
+Prints one JSON object: CPU milliseconds per request (process time, which on PostgreSQL leaves
+out the database server's own work) and wall milliseconds per request, for ``GET
+/api/auth/csrf`` (no database; the baseline), ``GET /api/auth/me``, ``GET /api/cases/{id}``,
+``POST /api/decisions`` and ``POST /api/referrals``, with each kind's ratio to the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import api as load
+from api import Account, make_backend, prepare
+
+Request = tuple[str, str, bytes | None]
+
+
+def _scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"load"), (b"content-type", b"application/json"), *headers],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+
+
+async def call(
+    app: Any, token: str | None, method: str, path: str, body: bytes | None
+) -> tuple[int, bytes]:
+    """One request through ASGI: its status and body."""
+    payload = body or b""
+    headers = [(b"content-length", str(len(payload)).encode())]
+    if token is not None:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    sent = False
+    status = 0
+    captured: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": payload, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            captured.append(message.get("body", b""))
+
+    await app(_scope(method, path, headers), receive, send)
+    return status, b"".join(captured)
+
+
+def requests_of(accounts: list[Account], kind: str, n: int) -> list[tuple[int, Request]]:
+    plan = load.mixed_plan("", [], accounts, n=n * 12, referral_share=0.1, seed=7)
+    chosen = [(who, (m, p, b)) for k, m, p, who, b in plan.requests if k == kind]
+    return chosen[:n]
+
+
+async def measure(
+    app: Any, tokens: list[str], plan: list[tuple[int, Request]], profiler: cProfile.Profile | None
+) -> dict[str, float]:
+    for who, (m, p, b) in plan[:20]:  # warm
+        await call(app, tokens[who], m, p, b)
+    cpu, wall = time.process_time(), time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for who, (m, p, b) in plan:
+        status, _ = await call(app, tokens[who], m, p, b)
+        if not 200 <= status < 300:
+            raise RuntimeError(f"{m} {p}: {status}")
+    if profiler:
+        profiler.disable()
+    n = len(plan)
+    return {
+        "requests": n,
+        "cpu_ms": round(1000 * (time.process_time() - cpu) / n, 3),
+        "wall_ms": round(1000 * (time.perf_counter() - wall) / n, 3),
+    }
+
+
+async def run(args: argparse.Namespace, url_env: dict[str, str], accounts: list[Account]) -> Any:
+    from safeshare.api.app import create_app  # noqa: PLC0415
+    from safeshare.api.config import WebSettings  # noqa: PLC0415
+    from safeshare.bootstrap import bootstrap  # noqa: PLC0415
+    from safeshare.settings import Env, Settings  # noqa: PLC0415
+
+    settings = Settings(
+        env=Env.TEST,
+        database_url=url_env["SAFESHARE_DATABASE_URL"],
+        field_key_file=Path(url_env["SAFESHARE_FIELD_KEY_FILE"]),
+        audit_key_file=Path(url_env["SAFESHARE_AUDIT_KEY_FILE"]),
+    )
+    os.environ.update(url_env)  # the organisations' key directory, read by the services
+    web = WebSettings(env=Env.TEST)
+    store = bootstrap(settings)
+    app = create_app(settings, store, web=web)
+    statements: list[str] = []
+    if args.statements:
+        from sqlalchemy import event  # noqa: PLC0415
+
+        event.listen(
+            store.engine,
+            "before_cursor_execute",
+            lambda *a: statements.append(" ".join(a[2].split())),
+        )
+    try:
+        async with app.router.lifespan_context(app):
+            tokens = []
+            for a in accounts:
+                body = json.dumps({"username": a.username, "password": a.password}).encode()
+                tokens.append(await _login(app, body))
+            plans = {
+                "csrf": [(0, ("GET", "/api/auth/csrf", None))] * args.requests,
+                "me": [(0, ("GET", "/api/auth/me", None))] * args.requests,
+            }
+            for kind in ("case_read", "decision", "referral"):
+                plans[kind] = requests_of(accounts, kind, args.requests * args.rounds)
+            profiler = cProfile.Profile() if args.cprofile else None
+            rounds: dict[str, list[dict[str, float]]] = {kind: [] for kind in plans}
+            for r in range(args.rounds):  # interleaved: a noisy moment touches every kind
+                for kind, plan in plans.items():
+                    part = plan if kind in ("csrf", "me") else plan[r :: args.rounds]
+                    rounds[kind].append(await measure(app, tokens, part, profiler))
+            if profiler:
+                profiler.dump_stats(args.cprofile)
+            figures: dict[str, Any] = {}
+            for kind, measured in rounds.items():
+                figures[kind] = {
+                    "requests": sum(m["requests"] for m in measured),
+                    "cpu_ms": statistics.median(m["cpu_ms"] for m in measured),
+                    "wall_ms": statistics.median(m["wall_ms"] for m in measured),
+                }
+                if args.statements:
+                    statements.clear()
+                    who, (m, p, b) = plans[kind][0]
+                    await call(app, tokens[who], m, p, b)
+                    figures[kind]["statements"] = len(statements)
+                    print(f"--- {kind}", *statements, sep="\n", file=sys.stderr)
+            base = figures["csrf"]["cpu_ms"]
+            for kind in figures.values():
+                kind["cpu_ratio_to_csrf"] = round(kind["cpu_ms"] / max(base, 1e-6), 2)
+            return figures
+    finally:
+        store.dispose()
+
+
+async def _login(app: Any, body: bytes) -> str:
+    _status, answer = await call(app, None, "POST", "/api/auth/login", body)
+    token: str = json.loads(answer)["token"]
+    return token
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=200, help="per kind and round")
+    parser.add_argument("--rounds", type=int, default=5, help="figures are the rounds' medians")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432")
+    parser.add_argument("--caseworkers", type=int, default=5)
+    parser.add_argument("--assigned", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--cprofile", type=Path, default=None)
+    parser.add_argument(
+        "--statements", action="store_true", help="count (and print to stderr) SQL statements"
+    )
+    parser.add_argument("--dir", type=Path, default=None, help="work directory (default: temp)")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="safeshare-api-cpu-", dir=args.dir))
+    backend = make_backend(args.backend, root, args.pg_url)
+    try:
+        prepared = prepare(backend, args)
+        figures = asyncio.run(run(args, backend.env(production=False), prepared.accounts))
+    finally:
+        load.drop_backend(backend)
+    json.dump(
+        {"backend": args.backend, "cases": args.cases, "per_request": figures},
+        sys.stdout,
+        indent=2,
+    )
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Prepared reads: a Core ``SELECT`` compiled once per database and shape (how many ids each
+``IN`` list holds), then run straight on the session connection's DBAPI cursor.
+
+A decision is made on every read of personal data, so the dozen indexed reads that load a
+person's world are the hot path of the server. Going through SQLAlchemy's execution for each
+one (cache key, expanding ``IN`` lists, events, result objects) costs several times the query
+itself. Here the statement text and the order of its parameters are worked out once, with
+SQLAlchemy's own compiler (:meth:`~sqlalchemy.sql.compiler.SQLCompiler.construct_expanded_state`),
+and each column's value is converted by the column type's own result processor for the
+database (dates on SQLite, for instance), so that a row read here equals the row SQLAlchemy
+would give (``tests/store/test_store_prepared.py`` compares them, on SQLite and PostgreSQL).
+
+Only reads with ``str``, ``int`` or ``None`` parameters take this path; any other value (a
+date, say) goes through SQLAlchemy as usual. The statement runs in the session's transaction:
+the same snapshot, the same connection.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+Converter = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """Where one DBAPI parameter comes from: ``params[name]`` or ``params[name][index]``,
+    or a constant the statement carries (a ``LIMIT``)."""
+
+    name: str | None
+    index: int | None = None
+    constant: Any = None
+
+
+class _Marker:
+    """A stand-in value, to learn which DBAPI parameter each given value becomes."""
+
+    __slots__ = ("index", "name")
+
+    def __init__(self, name: str, index: int | None) -> None:
+        self.name, self.index = name, index
+
+
+@dataclass
+class _Plan:
+    sql: str
+    slots: Sequence[tuple[str, _Slot]]  # (DBAPI parameter name, where its value comes from)
+    positional: bool
+    row: Any  # a named tuple type: the selected columns' keys
+    columns: Sequence[Any]  # the selected columns' types
+    converters: list[Converter] | None = None  # known after the first run (type codes)
+
+
+_PLANS: dict[tuple[Select[Any], str, tuple[tuple[str, int], ...]], _Plan] = {}
+_UNSUPPORTED: set[Select[Any]] = set()  # could not be prepared: SQLAlchemy runs them
+MAX_PLANS = 2000
+"""Plans kept (per statement, database and shape): the statements are the modules' own
+constants, so this is reached only by ``IN`` lists of many different lengths; past it a read
+goes through SQLAlchemy."""
+_PLAIN = (str, int, type(None))
+
+
+def _shape(params: Mapping[str, Any]) -> tuple[tuple[str, int], ...] | None:
+    """Each parameter's name and list length (-1 for a single value), or None when a value
+    is not plain (``str``, ``int``, ``None``)."""
+    shape = []
+    for name, value in sorted(params.items()):
+        if isinstance(value, list | tuple):
+            if not all(isinstance(v, _PLAIN) for v in value):
+                return None
+            shape.append((name, len(value)))
+        elif isinstance(value, _PLAIN) and not isinstance(value, bool):
+            shape.append((name, -1))
+        else:
+            return None
+    return tuple(shape)
+
+
+def _plan_for(dialect: Dialect, query: Select[Any], params: Mapping[str, Any]) -> _Plan:
+    markers = {
+        name: [_Marker(name, i) for i in range(len(value))]
+        if isinstance(value, list | tuple)
+        else _Marker(name, None)
+        for name, value in params.items()
+    }
+    compiled = query.compile(dialect=dialect)
+    expanded = compiled.construct_expanded_state(markers)
+    order = expanded.positiontup or list(expanded.parameters)
+    slots = []
+    for bound in order:
+        value = expanded.parameters[bound]
+        if isinstance(value, _Marker):
+            slots.append((bound, _Slot(value.name, value.index)))
+        else:
+            slots.append((bound, _Slot(None, None, value)))
+    keys = [str(c.key) for c in query.selected_columns]
+    row = namedtuple("PreparedRow", keys)  # type: ignore[misc]  # a row type made at run time
+    return _Plan(
+        sql=expanded.statement,
+        slots=slots,
+        positional=expanded.positiontup is not None,
+        row=row,
+        columns=[c.type for c in query.selected_columns],
+    )
+
+
+def _arguments(plan: _Plan, params: Mapping[str, Any]) -> Any:
+    def value_of(slot: _Slot) -> Any:
+        if slot.name is None:
+            return slot.constant
+        given = params[slot.name]
+        return given if slot.index is None else given[slot.index]
+
+    if plan.positional:
+        return tuple(value_of(slot) for _, slot in plan.slots)
+    return {bound: value_of(slot) for bound, slot in plan.slots}
+
+
+def _converters(plan: _Plan, dialect: Dialect, description: Any) -> list[Converter]:
+    return [
+        type_.dialect_impl(dialect).result_processor(dialect, column[1])
+        for type_, column in zip(plan.columns, description, strict=True)
+    ]
+
+
+def fetch(
+    session: Session, query: Select[Any], params: Mapping[str, Any] | None = None
+) -> list[Any]:
+    """Every row of ``query`` with these bind values, in the session's transaction. Rows are
+    named tuples (``row.id``, ``row[0]``). ``query`` is a statement built once (a module's
+    constant), never one built per call: its plan is kept."""
+    given = params or {}
+    conn = session.connection()
+    shape = _shape(given)
+    if shape is None or query in _UNSUPPORTED:
+        return list(conn.execute(query, dict(given)).all())
+    dialect = conn.dialect
+    key = (query, dialect.name, shape)
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= MAX_PLANS:
+            return list(conn.execute(query, dict(given)).all())
+        try:
+            plan = _plan_for(dialect, query, given)
+        except (TypeError, ValueError, AttributeError):
+            _UNSUPPORTED.add(query)
+            return list(conn.execute(query, dict(given)).all())
+        _PLANS[key] = plan
+    driver = conn.connection.driver_connection
+    if driver is None:  # pragma: no cover - a live session's connection always has one
+        return list(conn.execute(query, dict(given)).all())
+    cursor = driver.cursor()
+    try:
+        cursor.execute(plan.sql, _arguments(plan, given))
+        fetched = cursor.fetchall()
+        if plan.converters is None:
+            plan.converters = _converters(plan, dialect, cursor.description)
+    finally:
+        cursor.close()
+    converters, make = plan.converters, plan.row._make
+    if not any(converters):
+        return [make(r) for r in fetched]
+    return [
+        make([v if f is None else f(v) for f, v in zip(converters, r, strict=True)])
+        for r in fetched
+    ]

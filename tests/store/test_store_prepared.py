@@ -1,0 +1,133 @@
+"""Prepared reads (store/prepared.py) give exactly the rows SQLAlchemy gives: the same values,
+converted the same way (dates on SQLite), under the same names, for IN lists of any length,
+on SQLite and PostgreSQL; values that are not plain go through SQLAlchemy."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from safeshare.api.config import WebSettings
+from safeshare.demo import load_demo
+from safeshare.services import sessions, world_loader
+from safeshare.services.protocols import Q_CURRENT
+from safeshare.settings import Env
+from safeshare.store import prepared
+from safeshare.store.models import AssessmentRow, CaseRow, StaffRow, SubjectRow
+from safeshare.store.unit import Store
+
+POLICY = WebSettings(env=Env.TEST, fast_password_hashing=True).access_policy()
+Q_CASES_CLOSED_AFTER = select(CaseRow.__table__).where(
+    CaseRow.__table__.c.closed_on > bindparam("after")
+)
+
+
+def _by_sqlalchemy(session: Session, query: Any, params: dict[str, Any]) -> list[Any]:
+    return list(session.connection().execute(query, params).all())
+
+
+def _same(session: Session, query: Any, params: dict[str, Any]) -> list[Any]:
+    """The prepared rows, checked against SQLAlchemy's: values, types and names."""
+    expected = _by_sqlalchemy(session, query, params)
+    got = prepared.fetch(session, query, params)
+    assert [tuple(r) for r in got] == [tuple(r) for r in expected]
+    assert [[type(v) for v in r] for r in got] == [[type(v) for v in r] for r in expected]
+    if got:
+        assert got[0]._fields == tuple(expected[0]._fields)
+    return got
+
+
+@pytest.fixture
+def demo(store: Store) -> Store:
+    load_demo(store, policy=POLICY, today=date(2026, 11, 26))
+    return store
+
+
+def _ids(session: Session, model: Any) -> list[str]:
+    return sorted(session.scalars(select(model.id)))
+
+
+def test_the_world_statements_give_sqlalchemys_rows(demo: Store) -> None:
+    with demo.reading() as session:
+        subjects, cases = _ids(session, SubjectRow), _ids(session, CaseRow)
+        staff, assessments = _ids(session, StaffRow), _ids(session, AssessmentRow)
+        assert len(subjects) > 10
+        assert len(cases) > 10
+        assert staff
+        assert assessments
+        many = 0
+        for n in (1, 2, 3, 7, len(subjects)):  # IN lists of several lengths
+            some = subjects[:n]
+            many += len(_same(session, world_loader.Q_SUBJECTS, {"ids": some}))
+            _same(session, world_loader.Q_CATEGORIES, {"ids": some})
+            _same(session, world_loader.Q_ASSESSMENTS_OF, {"ids": some})
+            _same(session, world_loader.Q_CASES_OF, {"ids": some})
+            _same(session, world_loader.Q_CONSENTS, {"ids": some})
+        assert many > len(subjects)
+        assert _same(session, world_loader.Q_CASES, {"ids": cases})
+        assert _same(session, world_loader.Q_ASSESSMENTS, {"ids": assessments})
+        assert _same(session, world_loader.Q_STAFF, {"ids": staff})
+        _same(session, world_loader.Q_ASSIGNED, {"ids": staff, "cases": cases})
+        _same(session, world_loader.Q_ASSIGNED_AMONG, {"staff": staff[0], "ids": cases})
+        assert _same(session, world_loader.Q_ORGANISATIONS, {})
+        _same(session, world_loader.Q_ELEMENTS, {})
+        assert _same(session, Q_CURRENT, {})  # a LIMIT the statement carries itself
+        assert _same(session, world_loader.Q_SUBJECT_EXISTS, {"id": subjects[0]})
+        assert not _same(session, world_loader.Q_SUBJECT_EXISTS, {"id": "no-such-person"})
+        assert _same(session, world_loader.Q_CASES_OF_SUBJECT, {"subject": subjects[0]})
+
+
+def test_a_session_row_keeps_its_times(demo: Store) -> None:
+    account = load_demo_account(demo)
+    issued = sessions.login(demo, account[0], account[1], policy=POLICY)
+    with demo.reading() as session:
+        (row,) = _same(session, sessions.Q_SESSION, {"digest": sessions.token_digest(issued.token)})
+        assert row.expires_at > row.last_seen_at  # datetimes, not text, on SQLite too
+
+
+def load_demo_account(store: Store) -> tuple[str, str]:
+    """A fresh caseworker account (the demo's passwords are not kept by the fixture)."""
+    from safeshare.services import accounts  # noqa: PLC0415 - only this test needs it
+    from safeshare.services.accounts import Role  # noqa: PLC0415
+
+    accounts.create_account(
+        store,
+        username="prepared.reader",
+        password="a long enough password 1",
+        org="unhcr",
+        role=Role.CASEWORKER,
+        actor="test",
+        policy=POLICY,
+    )
+    return "prepared.reader", "a long enough password 1"
+
+
+def test_a_value_that_is_not_plain_goes_through_sqlalchemy(demo: Store) -> None:
+    with demo.reading() as session:
+        params = {"after": date(2000, 1, 1)}
+        got = _same(session, Q_CASES_CLOSED_AFTER, params)
+        assert all(r.closed_on > date(2000, 1, 1) for r in got)
+    assert not any(key[0] is Q_CASES_CLOSED_AFTER for key in prepared._PLANS)
+
+
+def test_a_prepared_read_sees_its_transaction(store: Store) -> None:
+    """The DBAPI cursor is the session's own connection: a row added in a transaction is
+    seen by a prepared read in it, and not by a reading session opened before the commit."""
+    from safeshare.core.vocabulary import OrgKind  # noqa: PLC0415
+    from safeshare.core.world import Organisation  # noqa: PLC0415
+    from safeshare.services.registry import upsert_organisation  # noqa: PLC0415
+
+    with store.reading() as before:
+        seen = {r.id for r in prepared.fetch(before, world_loader.Q_ORGANISATIONS)}
+        with store.transaction() as session:
+            upsert_organisation(session, Organisation(id="ngo-prepared", kind=OrgKind.PARTNER))
+            session.flush()
+            inside = {r.id for r in prepared.fetch(session, world_loader.Q_ORGANISATIONS)}
+            assert "ngo-prepared" in inside
+        again = {r.id for r in prepared.fetch(before, world_loader.Q_ORGANISATIONS)}
+        assert again == seen
+        assert "ngo-prepared" not in again
