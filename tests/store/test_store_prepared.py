@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import Column, MetaData, String, Table, TypeDecorator, bindparam, select
 from sqlalchemy.orm import Session
 
 from safeshare.api.config import WebSettings
@@ -114,6 +114,28 @@ def test_a_value_that_is_not_plain_goes_through_sqlalchemy(demo: Store) -> None:
     assert not any(key[0] is Q_CASES_CLOSED_AFTER for key in prepared._PLANS)
 
 
+class _Lowered(TypeDecorator[str]):
+    """A column type that changes the value on the way in."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return value.lower() if value is not None else None
+
+
+_ORGS_LOWERED = Table("organisations", MetaData(), Column("id", _Lowered(), primary_key=True))
+Q_ORG_LOWERED = select(_ORGS_LOWERED.c.id).where(_ORGS_LOWERED.c.id == bindparam("id"))
+
+
+def test_a_parameter_its_type_converts_goes_through_sqlalchemy(demo: Store) -> None:
+    """A plain value bound where the column's type converts it is not sent as it is: the
+    statement is left to SQLAlchemy, which finds the row."""
+    with demo.reading() as session:
+        assert [tuple(r) for r in _same(session, Q_ORG_LOWERED, {"id": "UNHCR"})] == [("unhcr",)]
+    assert Q_ORG_LOWERED in prepared._UNSUPPORTED
+
+
 def test_a_prepared_read_sees_its_transaction(store: Store) -> None:
     """The DBAPI cursor is the session's own connection: a row added in a transaction is
     seen by a prepared read in it, and not by a reading session opened before the commit."""
@@ -131,3 +153,27 @@ def test_a_prepared_read_sees_its_transaction(store: Store) -> None:
         again = {r.id for r in prepared.fetch(before, world_loader.Q_ORGANISATIONS)}
         assert again == seen
         assert "ngo-prepared" not in again
+
+
+def test_a_lookup_alone_gives_the_same_row_and_holds_nothing(demo: Store) -> None:
+    """``fetch_alone`` (the session-token lookup of every request): the row SQLAlchemy gives,
+    on a pooled connection that is back in the pool, out of any transaction, afterwards."""
+    username, password = load_demo_account(demo)
+    issued = sessions.login(demo, username, password, policy=POLICY)
+    params = {"digest": sessions.token_digest(issued.token)}
+    with demo.reading() as session:
+        expected = _by_sqlalchemy(session, sessions.Q_SESSION, params)
+    got = prepared.fetch_alone(demo.engine, sessions.Q_SESSION, params)
+    assert [tuple(r) for r in got] == [tuple(r) for r in expected]
+    assert got[0].expires_at > got[0].last_seen_at
+    assert prepared.fetch_alone(demo.engine, sessions.Q_SESSION, {"digest": "none"}) == []
+    pooled = demo.engine.raw_connection()
+    try:
+        driver = pooled.driver_connection
+        assert driver is not None
+        if demo.engine.dialect.name == "sqlite":
+            assert not driver.in_transaction
+        else:
+            assert driver.info.transaction_status.name == "IDLE"
+    finally:
+        pooled.close()

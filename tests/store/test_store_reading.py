@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 
 from safeshare.core.vocabulary import OrgKind
 from safeshare.core.world import Organisation
@@ -56,3 +56,25 @@ def test_snapshot_holds_the_write_lock_on_sqlite(store: Store, backend: str) -> 
     thread.join(timeout=30)
     assert done.is_set()
     assert _count(store) == (before or 0) + 1
+
+
+def test_a_writing_session_keeps_its_world_reads_only_inside_stable_world(store: Store) -> None:
+    from safeshare.store.reads import keeps_reads, rows, stable_world  # noqa: PLC0415
+
+    _add(store, "ngo-kept")
+    with store.transaction() as session:
+        assert not keeps_reads(session)
+        query = select(OrganisationRow.__table__).where(
+            OrganisationRow.__table__.c.id.in_(bindparam("ids", expanding=True))
+        )
+        with stable_world(session):
+            assert keeps_reads(session)
+            seen = rows(session, query, ["ngo-kept"])
+            session.execute(
+                update(OrganisationRow).where(OrganisationRow.id == "ngo-kept").values(name="X")
+            )
+            kept = rows(session, query, ["ngo-kept"])  # kept: read before the (forbidden) write
+            assert [r.name for r in kept] == [r.name for r in seen]
+        assert not keeps_reads(session)
+        fresh = rows(session, query, ["ngo-kept"])  # the block's reads are dropped
+        assert [r.name for r in fresh] == ["X"]

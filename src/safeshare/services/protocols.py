@@ -22,7 +22,8 @@ from safeshare.store import mapping
 from safeshare.store.audit_log import now
 from safeshare.store.models import EndorsementRow, ProtocolVersionRow
 from safeshare.store.prepared import fetch
-from safeshare.store.unit import READ_ONLY_SESSION, Store
+from safeshare.store.reads import CURRENT_PROTOCOL, keeps_reads
+from safeshare.store.unit import Store
 
 
 class NoProtocolLoadedError(LookupError):
@@ -68,7 +69,7 @@ Q_CURRENT = (
 """The current version, its hash and its endorsers (in the order :func:`endorsers` gives),
 in one statement: one row per endorsement, or one row with no endorser."""
 
-CURRENT_SEEN = "safeshare.current_protocol"
+CURRENT_SEEN = CURRENT_PROTOCOL
 _PARSED: dict[tuple[str, str, tuple[str, ...]], Protocol] = {}
 _PARSED_MAX = 64
 
@@ -82,7 +83,7 @@ def current_protocol(session: Session) -> tuple[Protocol, str] | None:
     found = session.info.get(CURRENT_SEEN)
     if found is None:
         found = fetch(session, Q_CURRENT)
-        if session.info.get(READ_ONLY_SESSION):  # one snapshot: the answer cannot change
+        if keeps_reads(session):  # one snapshot: the answer cannot change
             session.info[CURRENT_SEEN] = found
     if not found:
         return None

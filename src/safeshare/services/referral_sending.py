@@ -4,7 +4,9 @@ audited) and the referral decided and made, in ONE write transaction.
 Before, the access checks ran in a recorded read of their own, then the referral in a second
 transaction that loaded the same person's world again; one transaction saves a commit and a
 snapshot per referral, and the checks and the share can no longer see two states of the
-store. A refusal's audit event commits (the answer is then the 404); when the referral itself
+store. The person's world is read once for both decisions (:func:`stable_world`: a referral
+writes decisions, referrals, packets and audit events, nothing a world is loaded from). A
+refusal's audit event commits (the answer is then the 404); when the referral itself
 fails (no key registered for the recipient, nothing shareable, an unknown organisation) its
 writes are rolled back to a savepoint and the access events still commit."""
 
@@ -19,6 +21,7 @@ from safeshare.services.access import Actor
 from safeshare.services.org_keys import NoPublicKeyError
 from safeshare.services.referrals import ReferralOutcome, create_referral_in
 from safeshare.sharing.payload import NotShareableError
+from safeshare.store.reads import stable_world
 from safeshare.store.unit import Store
 
 REFERRAL_FAILURES = (NoPublicKeyError, NotShareableError, KeyError)
@@ -31,7 +34,7 @@ def send_referral(
     refusal audited, nothing else written). Raises what :func:`create_referral_in` raises
     (:data:`REFERRAL_FAILURES`) after the access events commit."""
     failure: Exception | None = None
-    with store.transaction() as session:
+    with store.transaction() as session, stable_world(session):
         for subject in request.subjects:
             seen = access.subject_access_in(
                 store, session, actor, subject, request.data_elements, at=at

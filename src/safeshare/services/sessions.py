@@ -29,7 +29,7 @@ from safeshare.store.models_access import (
     SessionRow,
     UserAccountRow,
 )
-from safeshare.store.prepared import fetch
+from safeshare.store.prepared import fetch_alone
 from safeshare.store.unit import Store
 
 SESSION_PREFIX = "sss_"
@@ -254,8 +254,7 @@ def peek_session(
     if not token.startswith(SESSION_PREFIX):
         return None
     stamp = utc(at)
-    with store.reading() as session:
-        hits = fetch(session, Q_SESSION, {"digest": token_digest(token)})
+    hits = fetch_alone(store.engine, Q_SESSION, {"digest": token_digest(token)})
     found = hits[0] if hits else None
     if found is None or found.ended_at is not None:
         return None

@@ -38,8 +38,7 @@ from safeshare.store.models import (
     SubjectRow,
 )
 from safeshare.store.prepared import fetch
-from safeshare.store.reads import rows
-from safeshare.store.unit import READ_ONLY_SESSION
+from safeshare.store.reads import WORLD_REFERENCE, keeps_reads, rows
 
 NO_PROTOCOL = Protocol(id="(none loaded)", endorsed=False)
 
@@ -150,7 +149,7 @@ def needs_of(session: Session, request: Request) -> Needs:
     return n
 
 
-REFERENCE = "safeshare.world_reference"
+REFERENCE = WORLD_REFERENCE
 
 
 def _reference(session: Session) -> tuple[list[Organisation], dict[str, Category]]:
@@ -163,7 +162,7 @@ def _reference(session: Session) -> tuple[list[Organisation], dict[str, Category
             [mapping.organisation(r) for r in fetch(session, Q_ORGANISATIONS)],
             {r.id: Category(r.category) for r in fetch(session, Q_ELEMENTS)},
         )
-        if session.info.get(READ_ONLY_SESSION):
+        if keeps_reads(session):
             session.info[REFERENCE] = kept
     return kept
 

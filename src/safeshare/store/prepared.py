@@ -10,9 +10,10 @@ and each column's value is converted by the column type's own result processor f
 database (dates on SQLite, for instance), so that a row read here equals the row SQLAlchemy
 would give (``tests/store/test_store_prepared.py`` compares them, on SQLite and PostgreSQL).
 
-Only reads with ``str``, ``int`` or ``None`` parameters take this path; any other value (a
-date, say) goes through SQLAlchemy as usual. The statement runs in the session's transaction:
-the same snapshot, the same connection.
+Only reads whose parameters are ``str``, ``int`` or ``None``, bound where the column's type
+leaves the value as it is (an id, a count), take this path; any other statement or value (a
+date, a JSON column) goes through SQLAlchemy as usual. The statement runs in the session's
+transaction: the same snapshot, the same connection.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Engine, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+
+from safeshare.store.database import READ_ONLY
 
 Converter = Callable[[Any], Any] | None
 
@@ -91,6 +94,11 @@ def _plan_for(dialect: Dialect, query: Select[Any], params: Mapping[str, Any]) -
         for name, value in params.items()
     }
     compiled = query.compile(dialect=dialect)
+    for bind in compiled.binds.values():
+        if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+            # The column's type changes the value on the way in (JSON, an enum, a date):
+            # only SQLAlchemy knows how, so the statement goes through it.
+            raise TypeError(f"parameter {bind.key!r} is converted by its type")
     expanded = compiled.construct_expanded_state(markers)
     order = expanded.positiontup or list(expanded.parameters)
     slots = []
@@ -130,32 +138,26 @@ def _converters(plan: _Plan, dialect: Dialect, description: Any) -> list[Convert
     ]
 
 
-def fetch(
-    session: Session, query: Select[Any], params: Mapping[str, Any] | None = None
-) -> list[Any]:
-    """Every row of ``query`` with these bind values, in the session's transaction. Rows are
-    named tuples (``row.id``, ``row[0]``). ``query`` is a statement built once (a module's
-    constant), never one built per call: its plan is kept."""
-    given = params or {}
-    conn = session.connection()
+def _plan_of(dialect: Dialect, query: Select[Any], given: Mapping[str, Any]) -> _Plan | None:
+    """The kept plan for this statement and shape, or None: SQLAlchemy runs it."""
     shape = _shape(given)
     if shape is None or query in _UNSUPPORTED:
-        return list(conn.execute(query, dict(given)).all())
-    dialect = conn.dialect
+        return None
     key = (query, dialect.name, shape)
     plan = _PLANS.get(key)
     if plan is None:
         if len(_PLANS) >= MAX_PLANS:
-            return list(conn.execute(query, dict(given)).all())
+            return None
         try:
             plan = _plan_for(dialect, query, given)
         except (TypeError, ValueError, AttributeError):
             _UNSUPPORTED.add(query)
-            return list(conn.execute(query, dict(given)).all())
+            return None
         _PLANS[key] = plan
-    driver = conn.connection.driver_connection
-    if driver is None:  # pragma: no cover - a live session's connection always has one
-        return list(conn.execute(query, dict(given)).all())
+    return plan
+
+
+def _run(plan: _Plan, dialect: Dialect, driver: Any, given: Mapping[str, Any]) -> list[Any]:
     cursor = driver.cursor()
     try:
         cursor.execute(plan.sql, _arguments(plan, given))
@@ -171,3 +173,38 @@ def fetch(
         make([v if f is None else f(v) for f, v in zip(converters, r, strict=True)])
         for r in fetched
     ]
+
+
+def fetch(
+    session: Session, query: Select[Any], params: Mapping[str, Any] | None = None
+) -> list[Any]:
+    """Every row of ``query`` with these bind values, in the session's transaction. Rows are
+    named tuples (``row.id``, ``row[0]``). ``query`` is a statement built once (a module's
+    constant), never one built per call: its plan is kept."""
+    given = params or {}
+    conn = session.connection()
+    plan = _plan_of(conn.dialect, query, given)
+    driver = conn.connection.driver_connection
+    if plan is None or driver is None:
+        return list(conn.execute(query, dict(given)).all())
+    return _run(plan, conn.dialect, driver, given)
+
+
+def fetch_alone(
+    engine: Engine, query: Select[Any], params: Mapping[str, Any] | None = None
+) -> list[Any]:
+    """:func:`fetch` for ONE statement that needs no transaction of its own (a single
+    ``SELECT`` sees one state of the store anyway): a pooled connection, no session, no
+    ``BEGIN``. For a lookup on every request (a session token)."""
+    given = params or {}
+    plan = _plan_of(engine.dialect, query, given)
+    if plan is None:
+        with engine.connect() as conn:
+            return list(
+                conn.execution_options(**{READ_ONLY: True}).execute(query, dict(given)).all()
+            )
+    pooled = engine.raw_connection()
+    try:
+        return _run(plan, engine.dialect, pooled.driver_connection, given)
+    finally:
+        pooled.close()  # back to the pool, rolled back (PostgreSQL began one implicitly)

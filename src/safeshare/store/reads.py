@@ -2,13 +2,15 @@
 
 A reading session (:meth:`safeshare.store.unit.Store.reading`) sees one snapshot and writes
 nothing, so the same query with the same ids must give the same rows: a request that decides
-twice about one person (an access check, then the share) reads each of her rows once. Writing
-sessions are never served from what was kept.
+twice about one person (an access check, then the share) reads each of her rows once. A
+writing session keeps what it reads only inside :func:`stable_world`, a block in which it
+writes nothing the world is loaded from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,6 +20,34 @@ from safeshare.store.unit import READ_ONLY_SESSION
 
 CHUNK = 500  # ids per IN list
 ROWS_SEEN = "safeshare.rows_seen"
+WORLD_REFERENCE = "safeshare.world_reference"  # organisations and data elements
+CURRENT_PROTOCOL = "safeshare.current_protocol"
+STABLE_WORLD = "safeshare.stable_world"
+KEPT = (ROWS_SEEN, WORLD_REFERENCE, CURRENT_PROTOCOL)
+"""What a session keeps while it keeps its reads (rows; organisations and data elements; the
+current protocol)."""
+
+
+def keeps_reads(session: Session) -> bool:
+    """Whether what this session reads may be kept for its later reads: a reading session,
+    or a writing one inside :func:`stable_world`."""
+    return bool(session.info.get(READ_ONLY_SESSION) or session.info.get(STABLE_WORLD))
+
+
+@contextmanager
+def stable_world(session: Session) -> Iterator[Session]:
+    """A block of a writing transaction that changes nothing the world is loaded from (the
+    people, their cases, consents and assessments, staff, organisations, the protocol): only
+    decisions, referrals, packets and audit events. Its world reads are kept meanwhile, so
+    deciding twice about one person (her sender's access, then the share) reads her rows
+    once; they are dropped when the block ends."""
+    session.info[STABLE_WORLD] = True
+    try:
+        yield session
+    finally:
+        session.info.pop(STABLE_WORLD, None)
+        for key in KEPT:
+            session.info.pop(key, None)
 
 
 def _chunks(ids: Iterable[str], size: int = CHUNK) -> Iterable[list[str]]:
@@ -35,7 +65,7 @@ def rows(session: Session, query: Any, ids: Collection[str], **params: Any) -> l
         return out
     seen: dict[Any, list[Any]] | None = None
     key: Any = None
-    if session.info.get(READ_ONLY_SESSION):
+    if keeps_reads(session):
         seen = session.info.setdefault(ROWS_SEEN, {})
         key = (id(query), frozenset(ids), tuple(sorted((k, tuple(v)) for k, v in params.items())))
         if key in seen:
