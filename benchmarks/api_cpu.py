@@ -3,13 +3,17 @@
 uvicorn, no second process), one request at a time, so that the figure is the application's
 own CPU time and a profile shows only its code.
 
-    .venv/bin/python benchmarks/api_cpu.py [--cases 20000] [--requests 400]
-        [--backend sqlite|postgresql] [--cprofile FILE.pstats] [--dir DIR]
+    .venv/bin/python benchmarks/api_cpu.py [--cases 20000] [--requests 200] [--rounds 5]
+        [--backend sqlite|postgresql] [--statements] [--cprofile FILE.pstats] [--dir DIR]
 
 Prints one JSON object: CPU milliseconds per request (process time, which on PostgreSQL leaves
 out the database server's own work) and wall milliseconds per request, for ``GET
 /api/auth/csrf`` (no database; the baseline), ``GET /api/auth/me``, ``GET /api/cases/{id}``,
 ``POST /api/decisions`` and ``POST /api/referrals``, with each kind's ratio to the baseline.
+The kinds are measured in turn, ``--rounds`` times, and each figure is the rounds' median (a
+noisy moment of a shared machine touches every kind alike). ``--statements`` counts the SQL
+statements one request sends through SQLAlchemy (prepared reads do not go through it) and
+prints them to stderr.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -160,6 +161,23 @@ def test_language_from_query_cookie_and_header(
     assert '<html lang="ar" dir="rtl">' in c.get("/").text
 
 
+def _emergency_referral(token: str) -> dict[str, Any]:
+    """The referral form's fields: a vital-interests referral in an immediate emergency."""
+    return {
+        "csrf_token": token,
+        "purpose": "psychosocial-support-referral",
+        "to": "ngo-a",
+        "elements": ["name", "phone"],
+        "basis": "vital-interests",
+        "contact_method": "phone",
+        "circumstance": "emergency",
+        "immediate": "on",
+        "detail": "fictional emergency",
+        "ra_benefits": "yes",
+        "ra_safe": "yes",
+    }
+
+
 def test_vital_interests_referral_creates_a_task_to_inform(
     app_and_passwords: tuple[object, dict[str, str]],
 ) -> None:
@@ -170,21 +188,51 @@ def test_vital_interests_referral_creates_a_task_to_inform(
     token = CSRF.findall(page.text)[-1]
     r = c.post(
         "/cases/c-021/referral",
-        data={
-            "csrf_token": token,
-            "purpose": "psychosocial-support-referral",
-            "to": "ngo-a",
-            "elements": ["name", "phone"],
-            "basis": "vital-interests",
-            "contact_method": "phone",
-            "circumstance": "emergency",
-            "immediate": "on",
-            "detail": "fictional emergency",
-            "ra_benefits": "yes",
-            "ra_safe": "yes",
-        },
+        data=_emergency_referral(token),
     )
     assert r.status_code == 200
     assert "Referral sent" in r.text  # vital interests, immediate: allowed, with conditions
     assert 'data-code="inform-subject"' in r.text
     assert "People to inform" in c.get("/").text
+
+
+def test_a_referral_that_cannot_be_sealed_is_a_409_and_its_access_stays_audited(
+    app_and_passwords: tuple[object, dict[str, str]], tmp_path: Path
+) -> None:
+    """No key registered for the recipient: the form answers 409 and nothing is sent, but
+    the sender's access check (read in the same transaction) stays in the audit log."""
+    from sqlalchemy import delete, func, select  # noqa: PLC0415 - this test only
+
+    from safeshare.audit.chain import parse_body  # noqa: PLC0415
+    from safeshare.store.models import AuditEventRow  # noqa: PLC0415
+    from safeshare.store.models_sharing import OrgPublicKeyRow, ReferralRow  # noqa: PLC0415
+
+    app: Any = app_and_passwords[0]
+    store = app.state.store
+    c = signed_in(app_and_passwords, "unhcr.caseworker")
+    page = c.get("/cases/c-021/referral?purpose=psychosocial-support-referral")
+    token = CSRF.findall(page.text)[-1]
+    kept_keys = app.state.org_keys
+    keys = OrgKeyDirectory(tmp_path / "keys", generate_missing=False)
+    keys.create("unhcr")
+    with store.transaction() as session:
+        session.execute(delete(OrgPublicKeyRow))
+        head = session.scalar(select(func.max(AuditEventRow.seq)))
+        referrals = session.scalar(select(func.count()).select_from(ReferralRow))
+    app.state.org_keys = keys
+    try:
+        r = c.post(
+            "/cases/c-021/referral",
+            data=_emergency_referral(token),
+        )
+    finally:
+        app.state.org_keys = kept_keys
+        with store.transaction() as session:
+            session.execute(delete(OrgPublicKeyRow))  # registered again from the key files
+    assert r.status_code == 409
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(ReferralRow)) == referrals
+        bodies = session.scalars(select(AuditEventRow.body).where(AuditEventRow.seq > head))
+        actions = [parse_body(bytes(b)).action for b in bodies]
+    assert "access.case" in actions
+    assert "decision" not in actions  # rolled back with the referral

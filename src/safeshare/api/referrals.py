@@ -158,7 +158,7 @@ def create(
         raise _conflict("the recipient organisation has no registered key") from None
     except NotShareableError:
         raise _conflict("nothing may be shared for this request") from None
-    except KeyError:
+    except (KeyError, NotFoundError):
         raise not_found() from None
     if out is None:  # a person not the sender's to see: the refusal is audited
         raise not_found()

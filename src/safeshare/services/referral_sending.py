@@ -18,13 +18,14 @@ from safeshare.core.request import ShareRequest
 from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.services import access
 from safeshare.services.access import Actor
+from safeshare.services.common import NotFoundError
 from safeshare.services.org_keys import NoPublicKeyError
 from safeshare.services.referrals import ReferralOutcome, create_referral_in
 from safeshare.sharing.payload import NotShareableError
 from safeshare.store.reads import stable_world
 from safeshare.store.unit import Store
 
-REFERRAL_FAILURES = (NoPublicKeyError, NotShareableError, KeyError)
+REFERRAL_FAILURES = (NoPublicKeyError, NotShareableError, NotFoundError, KeyError)
 
 
 def send_referral(

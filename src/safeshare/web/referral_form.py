@@ -25,10 +25,8 @@ from safeshare.core.vocabulary import (
     GeneralPurpose,
 )
 from safeshare.core.world import Assessment, Purpose
-from safeshare.services import access, referrals, registry
-from safeshare.services.common import NotFoundError
-from safeshare.services.org_keys import NoPublicKeyError
-from safeshare.sharing.payload import NotShareableError
+from safeshare.services import access, registry
+from safeshare.services.referral_sending import REFERRAL_FAILURES, send_referral
 from safeshare.store.unit import Store
 from safeshare.web.case_pages import case_for, sender_purposes
 from safeshare.web.common import (
@@ -338,20 +336,15 @@ async def referral_send(
         )
     if not form.risk_assessment and form.ra_benefits and form.ra_safe:
         form.risk_assessment = _record_risk_assessment(store, principal, form, at)
-    if (
-        access.subject_access(store, principal, case.subject_id, tuple(form.elements), at=at)
-        is None
-    ):
-        return not_found_page(request)
     try:
-        outcome = referrals.create_referral(
+        outcome = send_referral(
             store,
             org_keys_of(request),
             form.request(principal.org_id, case.subject_id),
-            actor=principal.user_id,
-            today=at.date(),
+            actor=principal,
+            at=at,
         )
-    except (NoPublicKeyError, NotShareableError, NotFoundError, KeyError):
+    except REFERRAL_FAILURES:
         return page(
             request,
             "referral_result.html",
@@ -364,6 +357,8 @@ async def referral_send(
             },
             status_code=409,
         )
+    if outcome is None:  # the person is not the sender's to see: the refusal is audited
+        return not_found_page(request)
     return page(
         request,
         "referral_result.html",
