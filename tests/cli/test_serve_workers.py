@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from safeshare.cli.workers import connections_per_worker
+
 SAFESHARE = str(Path(sys.executable).parent / "safeshare")
 ACCOUNT = re.compile(r"^\s+(unhcr\.caseworker)\s+\S+\s+(\S+)\s*$")
 
@@ -94,30 +96,6 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, str]]:
             proc.stdout.close()
 
 
-def _established_sockets(port: int) -> set[int]:
-    """Inodes of the server ends of established TCP connections on this port."""
-    found: set[int] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
-                found.add(int(fields[9]))
-    return found
-
-
-def _sockets_of(pid: int) -> set[int]:
-    found: set[int] = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            found.add(int(target[8:-1]))
-    return found
-
-
 def test_connections_opened_at_once_are_spread_across_the_workers(
     served: tuple[subprocess.Popen[str], str, str],
 ) -> None:
@@ -128,9 +106,7 @@ def test_connections_opened_at_once_are_spread_across_the_workers(
     opened = [socket.create_connection(("127.0.0.1", port)) for _ in range(32)]
     try:
         time.sleep(0.5)
-        established = _established_sockets(port)
-        held = sorted(len(_sockets_of(pid) & established) for pid in _children(proc.pid))
-        held = [n for n in held if n]
+        held = sorted(connections_per_worker(_children(proc.pid), port))
         assert sum(held) == 32, held
         # Spread by a hash of the addresses: fewer than 4 of 32 on a worker happens by
         # chance less than once in 100,000 runs.
