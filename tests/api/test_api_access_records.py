@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from api_support import Api
 from sqlalchemy import delete, func, select
@@ -83,13 +84,11 @@ def test_a_refused_read_is_one_denial_event(api: Api) -> None:
     assert events[0].codes  # the staff-access decision's codes
 
 
-def test_an_evaluation_leaves_its_access_event_decision_and_decision_event(api: Api) -> None:
-    case_id = _my_case(api, CW)
-    subject = api.client.get(f"/api/cases/{case_id}", headers=api.headers(CW)).json()["subject_id"]
-    seq, decisions = _head(api), _decisions(api)
-    res = api.client.post(
-        "/api/decisions",
-        headers=api.headers(CW),
+def _share(api: Api, path: str, username: str, subject: str) -> httpx.Response:
+    """A legal-aid share of the subject's name and phone to ngo-a: evaluated or sent."""
+    return api.client.post(
+        path,
+        headers=api.headers(username),
         json={
             "to": "ngo-a",
             "purpose": "legal-aid-referral",
@@ -97,6 +96,13 @@ def test_an_evaluation_leaves_its_access_event_decision_and_decision_event(api: 
             "data_elements": ["name", "phone"],
         },
     )
+
+
+def test_an_evaluation_leaves_its_access_event_decision_and_decision_event(api: Api) -> None:
+    case_id = _my_case(api, CW)
+    subject = api.client.get(f"/api/cases/{case_id}", headers=api.headers(CW)).json()["subject_id"]
+    seq, decisions = _head(api), _decisions(api)
+    res = _share(api, "/api/decisions", CW, subject)
     assert res.status_code == 200, res.text
     events = _events_after(api, seq)
     assert [e.action for e in events] == ["access.case", "decision"]
@@ -131,17 +137,7 @@ def test_a_failed_recorded_read_writes_nothing(api: Api) -> None:
 
 
 def _referral(api: Api, username: str, subject: str) -> int:
-    res = api.client.post(
-        "/api/referrals",
-        headers=api.headers(username),
-        json={
-            "to": "ngo-a",
-            "purpose": "legal-aid-referral",
-            "subjects": [subject],
-            "data_elements": ["name", "phone"],
-        },
-    )
-    return res.status_code
+    return _share(api, "/api/referrals", username, subject).status_code
 
 
 def _referrals(api: Api) -> int:

@@ -23,7 +23,7 @@ from safeshare.core.vocabulary import STANDARD_ELEMENTS
 from safeshare.services import access
 from safeshare.services.decisions import RecordedDecision, decide_request_in
 from safeshare.services.roles import Role, Scope
-from safeshare.services.world_loader import Q_ELEMENTS
+from safeshare.services.world_loader import reference
 from safeshare.store.models import OrganisationRow
 from safeshare.store.prepared import fetch
 from safeshare.store.unit import Store
@@ -78,7 +78,7 @@ def _evaluate_in(
     """The decision, or the error to answer (after the refusals' audit events commit)."""
     if not fetch(session, Q_ORGANISATION, {"id": body.to}):
         return not_found()
-    extra = {r.id for r in fetch(session, Q_ELEMENTS)}
+    extra = reference(session)[1]  # the operation's own elements, kept for the decision
     unknown = [e for e in body.data_elements if e not in STANDARD_ELEMENTS and e not in extra]
     if unknown:
         return _unprocessable("data_elements", "unknown data element")

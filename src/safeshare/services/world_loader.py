@@ -152,7 +152,7 @@ def needs_of(session: Session, request: Request) -> Needs:
 REFERENCE = WORLD_REFERENCE
 
 
-def _reference(session: Session) -> tuple[list[Organisation], dict[str, Category]]:
+def reference(session: Session) -> tuple[list[Organisation], dict[str, Category]]:
     """The organisations and the operation's own data elements, read once per reading
     session (it sees one snapshot and changes nothing): a request that decides twice (an
     access check, then the share) reads them once."""
@@ -179,7 +179,7 @@ def build_world(
     loaded only among the cases the request names (the engine asks about no other)."""
     needs = needs_of(session, request)
     found = current_protocol(session) if current == "load" else current
-    organisations, extra_elements = _reference(session)
+    organisations, extra_elements = reference(session)
     categories: dict[str, list[str]] = {}
     for sid, cat in rows(session, Q_CATEGORIES, needs.subjects):
         categories.setdefault(sid, []).append(cat)
