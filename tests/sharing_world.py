@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from safeshare.core.request import ShareRequest
 from safeshare.core.vocabulary import (
     AssessmentKind,
+    Basis,
     BenefitKind,
     CaseStatus,
     ConsentDecision,
@@ -238,3 +240,19 @@ def build(store: Store, key_dir: Path) -> Operation:
     add_record(store, Record("f1", "s1", "gbv"), actor=ACTOR, content="Her own file")
     add_record(store, Record("f2", "s2", "gbv"), actor=ACTOR, content="Another person's file")
     return Operation(store, OrgKeyDirectory(key_dir, generate_missing=True))
+
+
+def referral_request(**kw: object) -> ShareRequest:
+    """A legal-aid referral of s1 from UNHCR to ngo-a (consent), with ``kw`` changed."""
+    values: dict[str, object] = {
+        "sender": "unhcr",
+        "recipient": "ngo-a",
+        "purpose": REFERRAL,
+        "basis": Basis.CONSENT,
+        "subjects": ("s1",),
+        "data_elements": ("name", "phone", "service_needed", "incident_description"),
+        "label": "GBV survivor - legal aid",
+        "contact_method": "home-visit",
+    }
+    values.update(kw)
+    return ShareRequest(**values)  # type: ignore[arg-type]

@@ -29,14 +29,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SAFESHARE_ENV", "development")
-    monkeypatch.setenv("SAFESHARE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("SAFESHARE_FIELD_KEY_FILE", str(tmp_path / "keys.json"))
-    monkeypatch.setenv("SAFESHARE_AUDIT_KEY_FILE", str(tmp_path / "audit.pem"))
-    monkeypatch.setenv("SAFESHARE_ORG_KEY_DIR", str(tmp_path / "org-keys"))
-    monkeypatch.delenv("SAFESHARE_FIELD_KEYS", raising=False)
-    return tmp_path
+def env(cli_env: Path) -> Path:
+    return cli_env
 
 
 def run(*args: str, code: int = 0) -> Any:

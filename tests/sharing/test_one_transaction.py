@@ -26,7 +26,16 @@ from safeshare.store.models_sharing import (
     ShareNoticeRow,
 )
 from safeshare.store.unit import Store
-from sharing_world import ACTOR, INVESTIGATION, REFERRAL, TODAY, Operation, build, consent
+from sharing_world import (
+    ACTOR,
+    INVESTIGATION,
+    REFERRAL,
+    TODAY,
+    Operation,
+    build,
+    consent,
+    referral_request,
+)
 
 
 class Injected(RuntimeError):
@@ -75,18 +84,10 @@ def unchanged(op: Operation) -> Iterator[None]:
     assert _statuses(op.store) == states
 
 
-def _referral(**kw: object) -> ShareRequest:
-    values: dict[str, object] = {
-        "sender": "unhcr",
-        "recipient": "ngo-a",
-        "purpose": REFERRAL,
-        "basis": Basis.CONSENT,
-        "subjects": ("s1",),
-        "data_elements": ("name", "phone", "service_needed"),
-        "contact_method": "phone",
-    }
-    values.update(kw)
-    return ShareRequest(**values)  # type: ignore[arg-type]
+def _referral() -> ShareRequest:
+    return referral_request(
+        data_elements=("name", "phone", "service_needed"), label="", contact_method="phone"
+    )
 
 
 def _investigation() -> ShareRequest:

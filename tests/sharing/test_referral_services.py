@@ -55,6 +55,7 @@ from sharing_world import (
     TRANSFER,
     Operation,
     build,
+    referral_request,
 )
 
 
@@ -63,19 +64,7 @@ def op(store: Store, tmp_path: Path) -> Operation:
     return build(store, tmp_path / "org-keys")
 
 
-def _referral(**kw: object) -> ShareRequest:
-    values: dict[str, object] = {
-        "sender": "unhcr",
-        "recipient": "ngo-a",
-        "purpose": REFERRAL,
-        "basis": Basis.CONSENT,
-        "subjects": ("s1",),
-        "data_elements": ("name", "phone", "service_needed", "incident_description"),
-        "label": "GBV survivor - legal aid",
-        "contact_method": "home-visit",
-    }
-    values.update(kw)
-    return ShareRequest(**values)  # type: ignore[arg-type]
+_referral = referral_request
 
 
 def test_referral_applies_conditions_and_stores_no_plaintext(op: Operation) -> None:

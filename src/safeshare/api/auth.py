@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 
+from safeshare.api.answers import on_event_loop
 from safeshare.api.config import WebSettings
 from safeshare.api.deps import (
     CSRF_COOKIE,
@@ -76,6 +77,7 @@ def _invalid() -> Exception:
 
 
 @router.get("/csrf", response_model=CsrfOut)
+@on_event_loop
 def csrf(response: Response, web: WebDep) -> CsrfOut:
     """A double-submit token for the web UI's login form (set as a cookie and returned)."""
     token = secrets.token_urlsafe(32)
@@ -138,6 +140,7 @@ def logout(
 
 
 @router.get("/me", response_model=MeOut)
+@on_event_loop
 def me(principal: PrincipalDep, store: StoreDep) -> MeOut:
     account = accounts.get_account(store, principal.user_id)
     scopes = (

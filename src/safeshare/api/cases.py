@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import select
 
-from safeshare.api.answers import json_answer
+from safeshare.api.answers import json_answer, on_event_loop
 from safeshare.api.deps import Clock, ClockDep, Principal, StoreDep, not_found, require
 from safeshare.api.schemas import (
     CaseOut,
@@ -95,6 +95,7 @@ def case_statistics(principal: Aggregates, store: StoreDep, clock: ClockDep) -> 
 
 
 @router.get("/api/cases/{case_id}", response_model=CaseOut)
+@on_event_loop
 def get_case(case_id: PathId, principal: Reader, store: StoreDep, clock: ClockDep) -> Response:
     """A case, with the elements need-to-know allows. The access is decided and read on one
     snapshot; its audit event is written before the answer."""

@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from safeshare.api.answers import json_answer
-from safeshare.api.deps import ClockDep, Principal, StoreDep, not_found, require
+from safeshare.api.deps import Clock, ClockDep, Principal, StoreDep, not_found, require
 from safeshare.api.schemas import DecisionOut, ShareRequestIn
 from safeshare.core.request import Circumstance, Selection, ShareRequest
 from safeshare.core.vocabulary import STANDARD_ELEMENTS
@@ -47,12 +48,19 @@ def _unprocessable(field: str, msg: str) -> RequestValidationError:
 
 
 @router.post("", response_model=DecisionOut)
-def evaluate(
+async def evaluate(
     body: ShareRequestIn, principal: Evaluator, store: StoreDep, clock: ClockDep
 ) -> Response:
     """Decides a share from your organisation (evaluation only) and records the decision.
     The access checks and the decision are made on one snapshot; their records (the
     decision, the audit events) are written before the answer."""
+    if body.select is not None:  # a selection may cover thousands of cases: a thread's work
+        return await run_in_threadpool(_evaluate, body, principal, store, clock)
+    return _evaluate(body, principal, store, clock)  # named subjects: bounded, run in place
+
+
+def _evaluate(body: ShareRequestIn, principal: Principal, store: Store, clock: Clock) -> Response:
+    """:func:`evaluate`'s work (see :func:`safeshare.api.answers.on_event_loop`)."""
     at = clock()
     if not body.subjects and body.select is None:
         raise _unprocessable("subjects", "name subjects or give a selection")

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 
-from safeshare.api.answers import json_answer
+from safeshare.api.answers import json_answer, on_event_loop
 from safeshare.api.deps import ClockDep, Principal, StoreDep, deny, not_found, require
 from safeshare.api.schemas import CircumstanceIn, Element, Id, Strict
 from safeshare.core.request import Circumstance, ShareRequest
@@ -124,6 +124,7 @@ def _conflict(message: str) -> HTTPException:
 
 
 @router.post("", response_model=ReferralOut, status_code=status.HTTP_201_CREATED)
+@on_event_loop
 def create(
     body: ReferralIn, principal: Writer, store: StoreDep, keys: KeysDep, clock: ClockDep
 ) -> Response:

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
         "protocol endorse",
         "keys",
         "audit",
+        "packets",
     ),
     "safeshare.cli.serve": ("serve",),
 }

@@ -42,6 +42,8 @@ def serve(
     workers: WorkersOption = 1,
 ) -> None:
     """Serve the safeshare API (creating and migrating the store; demo data when empty)."""
+    from datetime import date
+
     import uvicorn
     from pydantic import ValidationError
 
@@ -51,6 +53,7 @@ def serve(
     from safeshare.bootstrap import bootstrap
     from safeshare.demo import load_demo, store_is_empty
     from safeshare.services.org_keys import SharingSettings, key_directory
+    from safeshare.services.packet_retention import purge_expired_packets
     from safeshare.settings import Env, Settings
 
     try:
@@ -79,6 +82,9 @@ def serve(
         )
         for a in loaded.accounts:
             typer.echo(f"  {a.username:<24} {a.role.value:<15} {a.password}")
+    purged = purge_expired_packets(store, today=date.today(), actor="safeshare serve")
+    if purged.count:
+        typer.echo(f"Erased {purged.count} referral packets past their recipients' window.")
     typer.echo(f"Web: {base}/")
     typer.echo(f"API: {base}/api/docs  (OpenAPI: {base}/api/openapi.json)")
     common: dict[str, Any] = {

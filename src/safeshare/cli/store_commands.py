@@ -27,6 +27,7 @@ from safeshare.services import keys as key_service
 from safeshare.services import protocols as protocol_service
 from safeshare.services import scenarios as scenario_service
 from safeshare.services.bulk_import import import_file
+from safeshare.services.packet_retention import purge_expired_packets
 from safeshare.settings import Settings
 from safeshare.store import migrate
 from safeshare.store.ledger import NewConsent
@@ -47,11 +48,13 @@ keys_app = typer.Typer(
     no_args_is_help=True, help="Field encryption keys and organisations' packet keys."
 )
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
+packets_app = typer.Typer(no_args_is_help=True, help="Referral packets held for recipients.")
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(consent_app, name="consent")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(packets_app, name="packets")
 
 DEFAULT_ACTOR = _default_actor()
 err = Console(stderr=True)
@@ -340,4 +343,16 @@ def audit_rotate_signing_key(actor: Actor = DEFAULT_ACTOR) -> None:
     out.print(
         f"audit signing key {done.new_key_id} now signs checkpoints; {done.old_key_id} retired "
         f"(public key kept in {done.retired_public_key})"
+    )
+
+
+@packets_app.command("purge")
+def packets_purge(on: On = None, actor: Actor = DEFAULT_ACTOR) -> None:
+    """Erase the packets nobody may open any more (retention period over, or rejected);
+    each erasure is audited. For a daily timer; ``safeshare serve`` also runs it at start."""
+    with _store() as store:
+        report = purge_expired_packets(store, today=_day(on), actor=actor)
+    out.print(
+        f"packets erased: {report.count} ({len(report.retention_ended)} past their retention "
+        f"period, {len(report.rejected)} rejected)"
     )

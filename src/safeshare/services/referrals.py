@@ -27,6 +27,7 @@ from safeshare.services.common import NotFoundError, audit
 from safeshare.services.decisions import decide_request_in
 from safeshare.services.holdings import SharedWith, cases_shared_with, shared_to, shared_with
 from safeshare.services.org_keys import NoPublicKeyError, public_keys_of
+from safeshare.services.packet_retention import REJECTED, erase_packet_in
 from safeshare.services.referral_store import (
     ReferralInfo,
     ReferralStateError,
@@ -331,6 +332,8 @@ def respond_in(
         codes=[row.reject_reason] if row.reject_reason else [],
         details={"access_until": row.access_until.isoformat() if row.access_until else None},
     )
+    if not accept:  # the recipient will never open it: the packet goes now
+        erase_packet_in(store, session, row, reason=REJECTED, actor=actor)
     return info(session, row)
 
 
