@@ -4,6 +4,7 @@ on SQLite and PostgreSQL; values that are not plain go through SQLAlchemy."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from typing import Any
 
@@ -155,9 +156,15 @@ def test_a_prepared_read_sees_its_transaction(store: Store) -> None:
         assert "ngo-prepared" not in again
 
 
+def _idle(driver: Any, dialect: str) -> bool:
+    if dialect == "sqlite":
+        return not driver.in_transaction
+    return bool(driver.info.transaction_status.name == "IDLE")
+
+
 def test_a_lookup_alone_gives_the_same_row_and_holds_nothing(demo: Store) -> None:
     """``fetch_alone`` (the session-token lookup of every request): the row SQLAlchemy gives,
-    on a pooled connection that is back in the pool, out of any transaction, afterwards."""
+    on a kept connection that is out of any transaction afterwards, and reused."""
     username, password = load_demo_account(demo)
     issued = sessions.login(demo, username, password, policy=POLICY)
     params = {"digest": sessions.token_digest(issued.token)}
@@ -167,13 +174,48 @@ def test_a_lookup_alone_gives_the_same_row_and_holds_nothing(demo: Store) -> Non
     assert [tuple(r) for r in got] == [tuple(r) for r in expected]
     assert got[0].expires_at > got[0].last_seen_at
     assert prepared.fetch_alone(demo.engine, sessions.Q_SESSION, {"digest": "none"}) == []
-    pooled = demo.engine.raw_connection()
-    try:
-        driver = pooled.driver_connection
-        assert driver is not None
-        if demo.engine.dialect.name == "sqlite":
-            assert not driver.in_transaction
-        else:
-            assert driver.info.transaction_status.name == "IDLE"
-    finally:
-        pooled.close()
+    kept = prepared._lone(demo.engine).free
+    assert len(kept) == 1  # one connection, used for both lookups and kept
+    assert _idle(kept[0], demo.engine.dialect.name)
+
+
+def test_a_lookup_alone_sees_each_commit(demo: Store) -> None:
+    """The kept connection holds no snapshot: a session ended (committed) after one lookup
+    is seen ended by the next."""
+    username, password = load_demo_account(demo)
+    issued = sessions.login(demo, username, password, policy=POLICY)
+    params = {"digest": sessions.token_digest(issued.token)}
+    assert prepared.fetch_alone(demo.engine, sessions.Q_SESSION, params)[0].ended_at is None
+    sessions.logout(demo, issued.token)
+    assert prepared.fetch_alone(demo.engine, sessions.Q_SESSION, params)[0].ended_at is not None
+
+
+def test_a_broken_kept_connection_is_replaced(demo: Store) -> None:
+    """PostgreSQL: a dropped connection (the server restarted) is replaced within the lookup.
+    SQLite has no server to drop it; a connection closed under it fails that lookup only."""
+    params = {"digest": "none"}
+    assert prepared.fetch_alone(demo.engine, sessions.Q_SESSION, params) == []
+    lone = prepared._lone(demo.engine)
+    broken = lone.free[0]
+    broken.close()  # as if the database had dropped it
+    if demo.engine.dialect.name == "sqlite":
+        with pytest.raises(sqlite3.ProgrammingError):
+            prepared.fetch_alone(demo.engine, sessions.Q_SESSION, params)
+        assert lone.free == []  # not kept
+    assert prepared.fetch_alone(demo.engine, sessions.Q_SESSION, params) == []
+    assert len(lone.free) == 1
+    assert lone.free[0] is not broken
+
+
+def test_disposing_the_engine_closes_the_kept_connections(demo: Store) -> None:
+    assert prepared.fetch_alone(demo.engine, sessions.Q_SESSION, {"digest": "none"}) == []
+    lone = prepared._lone(demo.engine)
+    driver = lone.free[0]
+    demo.engine.dispose()
+    assert lone.closed
+    assert lone.free == []
+    if demo.engine.dialect.name == "sqlite":
+        with pytest.raises(sqlite3.ProgrammingError):
+            driver.execute("SELECT 1")
+    else:
+        assert driver.closed

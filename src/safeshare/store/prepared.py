@@ -14,16 +14,23 @@ Only reads whose parameters are ``str``, ``int`` or ``None``, bound where the co
 leaves the value as it is (an id, a count), take this path; any other statement or value (a
 date, a JSON column) goes through SQLAlchemy as usual. The statement runs in the session's
 transaction: the same snapshot, the same connection.
+
+:func:`fetch_alone` runs a lone lookup (the session token of every request) outside any
+session, on a connection the module keeps for it in autocommit (no pool checkout, no
+``BEGIN``, no rollback, no ping: on PostgreSQL each of those is a round trip). The kept
+connections are closed when their engine is disposed (``Store.dispose``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Select
+from sqlalchemy import Engine, Select, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -190,12 +197,79 @@ def fetch(
     return _run(plan, conn.dialect, driver, given)
 
 
+class _LoneConnections:
+    """Connections of one engine kept for :func:`fetch_alone`: taken from the engine once (its
+    connect-time settings applied) and detached from its pool, in autocommit, each statement
+    its own transaction. A lookup takes one from the free list and puts it back: no pool
+    checkout, no ``BEGIN``, no rollback on return and, on PostgreSQL, no ping (each of which
+    is a round trip to the server). Closed when the engine is disposed."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.free: list[Any] = []
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def take(self) -> Any:
+        with self.lock:
+            if self.free:
+                return self.free.pop()
+        fairy = self.engine.raw_connection()
+        driver = fairy.driver_connection
+        fairy.detach()  # ours until closed: never returned to the engine's pool
+        if self.engine.dialect.name == "postgresql":
+            driver.autocommit = True  # type: ignore[union-attr]  # psycopg's connection
+        return driver
+
+    def give_back(self, driver: Any) -> None:
+        with self.lock:
+            if not self.closed and len(self.free) < LONE_KEPT:
+                self.free.append(driver)
+                return
+        driver.close()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            kept, self.free = self.free, []
+        for driver in kept:
+            with contextlib.suppress(Exception):  # closing: a dead connection is gone anyway
+                driver.close()
+
+
+LONE_KEPT = 8  # per engine: the threads that look up at once, at most
+_LONE: dict[int, _LoneConnections] = {}
+_LONE_LOCK = threading.Lock()
+
+
+def _lone(engine: Engine) -> _LoneConnections:
+    found = _LONE.get(id(engine))
+    if found is not None and found.engine is engine:
+        return found
+    with _LONE_LOCK:
+        found = _LONE.get(id(engine))
+        if found is None or found.engine is not engine:
+            found = _LoneConnections(engine)
+            _LONE[id(engine)] = found
+
+            def disposed(_engine: Engine, kept: _LoneConnections = found) -> None:
+                kept.close()
+                with _LONE_LOCK:
+                    if _LONE.get(id(engine)) is kept:
+                        del _LONE[id(engine)]
+
+            event.listen(engine, "engine_disposed", disposed)
+        return found
+
+
 def fetch_alone(
     engine: Engine, query: Select[Any], params: Mapping[str, Any] | None = None
 ) -> list[Any]:
     """:func:`fetch` for ONE statement that needs no transaction of its own (a single
-    ``SELECT`` sees one state of the store anyway): a pooled connection, no session, no
-    ``BEGIN``. For a lookup on every request (a session token)."""
+    ``SELECT`` sees one state of the store anyway), on a kept autocommit connection
+    (:class:`_LoneConnections`). For a lookup on every request (a session token). A
+    connection that fails (the database restarted) is dropped and the lookup tried once more
+    on a new one."""
     given = params or {}
     plan = _plan_of(engine.dialect, query, given)
     if plan is None:
@@ -203,8 +277,20 @@ def fetch_alone(
             return list(
                 conn.execution_options(**{READ_ONLY: True}).execute(query, dict(given)).all()
             )
-    pooled = engine.raw_connection()
-    try:
-        return _run(plan, engine.dialect, pooled.driver_connection, given)
-    finally:
-        pooled.close()  # back to the pool, rolled back (PostgreSQL began one implicitly)
+    lone = _lone(engine)
+    for attempt in (1, 2):
+        driver = lone.take()
+        try:
+            rows = _run(plan, engine.dialect, driver, given)
+        except engine.dialect.loaded_dbapi.OperationalError:
+            with contextlib.suppress(Exception):
+                driver.close()
+            if attempt == 2:
+                raise
+            continue
+        except BaseException:
+            driver.close()  # in an unknown state: not kept
+            raise
+        lone.give_back(driver)
+        return rows
+    raise AssertionError("unreachable")  # pragma: no cover
