@@ -219,3 +219,44 @@ def test_disposing_the_engine_closes_the_kept_connections(demo: Store) -> None:
             driver.execute("SELECT 1")
     else:
         assert driver.closed
+
+
+def test_a_prepared_write_stores_what_sqlalchemy_stores(store: Store) -> None:
+    """``write`` (the audit chain's appends): an INSERT and an UPDATE with bytes, str, int and
+    None values leave the rows SQLAlchemy's own statements leave, in the same transaction."""
+    from safeshare.store.audit_log import Q_INSERT_EVENT, Q_MOVE_HEAD  # noqa: PLC0415
+
+    events, head = Q_INSERT_EVENT.table, Q_MOVE_HEAD.table
+    row = {
+        "body": b"{}",
+        "prev_hash": bytes(32),
+        "hash": b"\x01" * 32,
+        "object_type": "case",
+        "object_id": "c-1",
+        "subject_id": None,
+    }
+    with store.transaction() as session:
+        start = int(session.execute(select(head.c.seq)).scalar_one())
+        prepared.write(session, Q_INSERT_EVENT, {**row, "seq": start + 1})
+        session.connection().execute(Q_INSERT_EVENT, {**row, "seq": start + 2})
+        prepared.write(session, Q_MOVE_HEAD, {"new_seq": start + 2, "new_hash": b"\x02" * 32})
+        seen = session.execute(
+            select(events).where(events.c.seq > start).order_by(events.c.seq)
+        ).all()
+        assert [tuple(r)[1:] for r in seen[:1]] == [tuple(r)[1:] for r in seen[1:]]
+        assert [type(v) for v in seen[0]] == [type(v) for v in seen[1]]
+        assert seen[0].body == b"{}"
+        moved = session.execute(select(head.c.seq, head.c.hash)).one()
+        assert (moved.seq, bytes(moved.hash)) == (start + 2, b"\x02" * 32)
+        session.rollback()  # a test: the chain is left as it was
+
+
+def test_a_write_its_types_convert_goes_through_sqlalchemy(store: Store) -> None:
+    """A value that is not plain (a date) is never put on the cursor as it is."""
+    cases = CaseRow.__table__
+    update = (
+        cases.update().where(cases.c.id == bindparam("case")).values(closed_on=bindparam("closed"))
+    )
+    with store.transaction() as session:
+        prepared.write(session, update, {"case": "none", "closed": date(2026, 1, 1)})
+        assert (update, store.engine.dialect.name, ("case", "closed")) not in prepared._WRITES

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from safeshare.audit import chain
 from safeshare.store.models import AuditCheckpointRow, AuditEventRow, AuditHeadRow
+from safeshare.store.prepared import fetch, write
 
 HEAD_ID = 1
 OBJECT_ID_MAX = 200  # the index column's width (a longer object id is indexed by its prefix)
@@ -85,14 +86,13 @@ def append_event(
         if not isinstance(value, str | int | bool | type(None)):
             raise AuditDetailsError(f"audit detail {key!r} must be a scalar id, code or count")
     session.flush()  # the caller's pending rows first (the events' order is the chain's)
-    conn = session.connection()
     transaction = session.get_transaction()
     known = session.info.get(HEAD_SEEN)
     if known is not None and known[0] is transaction and not session.in_nested_transaction():
         # This transaction holds the head's lock and moved it last: no other writer could.
         head_seq, head_hash = known[1], known[2]
     else:
-        head_seq, head_hash = conn.execute(Q_HEAD_FOR_UPDATE).one()
+        (head_seq, head_hash), *_ = fetch(session, Q_HEAD_FOR_UPDATE)
     prev_hash = bytes(head_hash) if head_seq else chain.GENESIS_HASH
     seq = int(head_seq) + 1
     stamp = _iso(at or now())
@@ -110,7 +110,8 @@ def append_event(
     subject = clean.get("subject")
     if not isinstance(subject, str) or not subject:
         subject = object_id if object_type == "subject" else None
-    conn.execute(
+    write(
+        session,
         Q_INSERT_EVENT,
         {
             "seq": seq,
@@ -122,7 +123,7 @@ def append_event(
             "subject_id": subject[:64] if subject else None,
         },
     )
-    conn.execute(Q_MOVE_HEAD, {"new_seq": seq, "new_hash": new_hash})
+    write(session, Q_MOVE_HEAD, {"new_seq": seq, "new_hash": new_hash})
     session.info[HEAD_SEEN] = (transaction, seq, new_hash)
     # The ORM's copy of the head (if loaded in this session) is now stale.
     cached = session.identity_map.get(session.identity_key(AuditHeadRow, (HEAD_ID,)))

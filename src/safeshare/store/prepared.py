@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Select, event
+from sqlalchemy import Engine, Insert, Select, Update, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -195,6 +195,63 @@ def fetch(
     if plan is None or driver is None:
         return list(conn.execute(query, dict(given)).all())
     return _run(plan, conn.dialect, driver, given)
+
+
+_WRITES: dict[tuple[Any, str, tuple[str, ...]], _Plan | None] = {}
+_WRITE_VALUES = (str, int, bytes, type(None))
+
+
+def _write_plan(dialect: Dialect, statement: Insert | Update, names: tuple[str, ...]) -> Any:
+    """The plan of ``statement`` given values for ``names``, or None when a bind's type
+    would convert its value (then SQLAlchemy runs it)."""
+    key = (statement, dialect.name, names)
+    if key in _WRITES:
+        return _WRITES[key]
+    if len(_WRITES) >= MAX_PLANS:
+        return None
+    compiled = statement.compile(dialect=dialect, column_keys=list(names))
+    plan: _Plan | None = None
+    if all(
+        b.type.dialect_impl(dialect).bind_processor(dialect) is None
+        for b in compiled.binds.values()
+    ):
+        expanded = compiled.construct_expanded_state({n: _Marker(n, None) for n in names})
+        slots = []
+        for bound in expanded.positiontup or list(expanded.parameters):
+            value = expanded.parameters[bound]
+            if isinstance(value, _Marker):
+                slots.append((bound, _Slot(value.name)))
+            else:  # a value the statement carries (a WHERE on a constant id)
+                slots.append((bound, _Slot(None, None, value)))
+        plan = _Plan(
+            sql=expanded.statement,
+            slots=slots,
+            positional=expanded.positiontup is not None,
+            row=None,
+            columns=[],
+        )
+    _WRITES[key] = plan
+    return plan
+
+
+def write(session: Session, statement: Insert | Update, params: Mapping[str, Any]) -> None:
+    """Runs an ``INSERT`` or ``UPDATE`` built once (a module's constant) with these values, in
+    the session's transaction, straight on the connection's cursor (compiled once per
+    database and set of names). Values must be ``str``, ``int``, ``bytes`` or ``None`` for
+    column types that leave them as they are; anything else goes through SQLAlchemy. For the
+    audit chain's appends, made on every request."""
+    conn = session.connection()
+    plain = all(isinstance(v, _WRITE_VALUES) and not isinstance(v, bool) for v in params.values())
+    plan = _write_plan(conn.dialect, statement, tuple(sorted(params))) if plain else None
+    driver = conn.connection.driver_connection
+    if plan is None or driver is None:
+        conn.execute(statement, dict(params))
+        return
+    cursor = driver.cursor()
+    try:
+        cursor.execute(plan.sql, _arguments(plan, params))
+    finally:
+        cursor.close()
 
 
 class _LoneConnections:
