@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from safeshare.audit.checkpoints import SigningKey, load_public_key, public_key_id
-from safeshare.crypto.fields import FieldCipher, Keyring
+from safeshare.crypto.fields import FieldCipher
+from safeshare.crypto.keyring import Keyring
 from safeshare.settings import Settings
 from safeshare.store import migrate
 from safeshare.store.audit_log import CheckpointSigner

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from safeshare.api.answers import json_answer
 from safeshare.api.deps import Clock, ClockDep, Principal, StoreDep, not_found, require
-from safeshare.api.schemas import DecisionOut, ShareRequestIn
+from safeshare.api.schemas_decisions import DecisionOut, ShareRequestIn
 from safeshare.core.request import Circumstance, Selection, ShareRequest
 from safeshare.core.vocabulary import STANDARD_ELEMENTS
 from safeshare.services import access

@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from safeshare.api.answers import json_answer, on_event_loop
 from safeshare.api.deps import ClockDep, Principal, StoreDep, deny, not_found, require
-from safeshare.api.schemas import CircumstanceIn, Element, Id, Strict
+from safeshare.api.schemas import Element, Id, Strict
+from safeshare.api.schemas_decisions import CircumstanceIn
 from safeshare.core.request import Circumstance, ShareRequest
 from safeshare.core.vocabulary import Basis
 from safeshare.crypto.org_keys import OrgKeyDirectory

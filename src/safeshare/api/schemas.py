@@ -1,7 +1,8 @@
 """Request and response models (Pydantic 2): precise types, bounded strings, examples.
 
 Ids are restricted to ``[A-Za-z0-9._-]`` (never names); free text is bounded. Requests forbid
-unknown fields.
+unknown fields. The models of a share to decide and of the decision are
+:mod:`safeshare.api.schemas_decisions`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from safeshare.core.vocabulary import (
-    Basis,
     CaseStatus,
-    CircumstanceKind,
     ConsentDecision,
     ConsentKind,
     ConsentMethod,
@@ -317,90 +316,6 @@ class FindingsOut(BaseModel):
     errors: int
     warnings: int
     findings: list[FindingOut]
-
-
-# --- decisions ------------------------------------------------------------------------------
-
-
-class SelectionIn(Strict):
-    categories: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,63}$")]] = Field(
-        default_factory=list, max_length=20
-    )
-    owner: Id | None = None
-    status: CaseStatus | None = None
-
-
-class CircumstanceIn(Strict):
-    kind: CircumstanceKind
-    immediate: bool = False
-    individuals_named: bool = False
-
-
-class ShareRequestIn(Strict):
-    """A share to evaluate: nothing is shared, the engine only decides (and the decision is
-    recorded)."""
-
-    to: Id = Field(examples=["ngo-a"])
-    purpose: Id = Field(examples=["gbv-legal-referral"])
-    basis: Basis = Basis.CONSENT
-    subjects: list[Id] = Field(default_factory=list, max_length=200, examples=[["s-001"]])
-    select: SelectionIn | None = None
-    data_elements: list[Element] = Field(
-        min_length=1, max_length=100, examples=[["name", "phone", "service_needed"]]
-    )
-    contact_method: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z-]{0,31}$")] | None = (
-        Field(default=None, examples=["phone"])
-    )
-    routine: bool = False
-    circumstance: CircumstanceIn | None = None
-    risk_assessment: Id | None = None
-    alternative_available: bool = False
-    label: Annotated[str, StringConstraints(max_length=200, pattern=NO_CONTROL)] | None = Field(
-        default=None,
-        description="The title the recipient would see (checked for stigmatising words; "
-        "never stored).",
-        examples=["Referral for legal counselling"],
-    )
-
-
-class ReasonOut(BaseModel):
-    code: str = Field(examples=["consent-missing"])
-    message: str
-    section: str
-    effect: Literal["allow", "allow-with-conditions", "escalate", "deny"]
-
-
-class ConditionOut(BaseModel):
-    code: str = Field(examples=["drop-elements"])
-    message: str
-    section: str
-    elements: list[str] = Field(default_factory=list)
-    subjects: list[str] = Field(default_factory=list)
-    records: list[str] = Field(default_factory=list)
-
-
-class ShareOut(BaseModel):
-    subjects: list[str]
-    data_elements: list[str]
-
-
-class SubjectDecisionOut(BaseModel):
-    id: str
-    decision: Literal["allow", "allow-with-conditions", "escalate", "deny"]
-    reasons: list[ReasonOut]
-    conditions: list[ConditionOut]
-    data_elements: list[str]
-
-
-class DecisionOut(BaseModel):
-    decision_id: str
-    protocol_version_id: str | None
-    kind: str
-    decision: Literal["allow", "allow-with-conditions", "escalate", "deny"]
-    reasons: list[ReasonOut]
-    conditions: list[ConditionOut]
-    share: ShareOut
-    subjects: list[SubjectDecisionOut]
 
 
 # --- audit ----------------------------------------------------------------------------------

@@ -8,23 +8,22 @@ entries are covered by it.
 
 Speed (a million rows is an ordinary import): rows are read as tuples (no dict per row),
 checked by one function per kind with the answers for repeated cells (vocabulary, lists,
-dates) cached, sealed with per-column encryptors (the key, header and table/column part of
-the associated data prepared once), and inserted with the driver's own ``executemany`` in
-batches of ``BATCH`` rows on the transaction's connection. On SQLite the page cache is
-enlarged for the import's connection (and set back after it); ``synchronous=FULL`` stays,
-and the import is still one commit.
+dates) cached (the cell checks are :mod:`safeshare.services.import_checks`), sealed with
+per-column encryptors (the key, header and table/column part of the associated data
+prepared once), and inserted with the driver's own ``executemany`` in batches of ``BATCH``
+rows on the transaction's connection. On SQLite the page cache is enlarged for the import's
+connection (and set back after it); ``synchronous=FULL`` stays, and the import is still one
+commit.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,16 @@ from safeshare.core.vocabulary import (
     GivenBy,
 )
 from safeshare.services.common import audit
+from safeshare.services.import_checks import (
+    Fail,
+    age_years,
+    boolean_check,
+    cached,
+    choice_check,
+    day_check,
+    json_list_check,
+    split_list,
+)
 from safeshare.store import ledger
 from safeshare.store.audit_log import now
 from safeshare.store.models import Base, DataElementRow, OrganisationRow
@@ -51,8 +60,6 @@ BATCH = 5000
 TABLES = {"subjects": "subjects", "cases": "cases", "consents": "consent_ledger"}
 IMPORT_CACHE_KIB = 256 * 1024  # SQLite page cache of the import's connection
 Progress = Callable[[int], None]
-TRUE, FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
-_CACHE_LIMIT = 100_000  # distinct cell values remembered per column
 
 
 @dataclass(frozen=True)
@@ -100,103 +107,6 @@ INSERT_COLUMNS: dict[str, tuple[str, ...]] = {
 CATEGORY_COLUMNS = ("subject_id", "category")
 
 
-class _Fail(Exception):
-    """A cell is wrong: (column, message); the row loop adds the file and line."""
-
-    def __init__(self, column: str, message: str) -> None:
-        super().__init__(column, message)
-        self.column, self.message = column, message
-
-
-def _cached(convert: Callable[[str], Any]) -> Callable[[str], Any]:
-    """``convert`` with its answers remembered (cells repeat: vocabulary, lists, dates).
-    Failures are not remembered: they stop the import anyway."""
-    memo: dict[str, Any] = {}
-
-    def get(text: str) -> Any:
-        try:
-            return memo[text]
-        except KeyError:
-            value = convert(text)
-            if len(memo) < _CACHE_LIMIT:
-                memo[text] = value
-            return value
-
-    return get
-
-
-def _choice(column: str, enum: type[StrEnum], default: StrEnum | None) -> Callable[[str], Any]:
-    allowed = {e.value: e.value for e in enum}
-    fallback = None if default is None else default.value
-    names = ", ".join(allowed)
-
-    def convert(text: str) -> str | None:
-        if not text:
-            return fallback
-        try:
-            return allowed[text]
-        except KeyError:
-            raise _Fail(column, f"expected one of {names}, found {text!r}") from None
-
-    return convert
-
-
-def _boolean(column: str, default: bool | None) -> Callable[[str], bool | None]:
-    def convert(text: str) -> bool | None:
-        if not text:
-            return default
-        low = text.lower()
-        if low in TRUE:
-            return True
-        if low in FALSE:
-            return False
-        raise _Fail(column, f"expected true or false, found {text!r}")
-
-    return _cached(convert)
-
-
-def _day(column: str, db_date: Callable[[date], Any]) -> Callable[[str], Any]:
-    def convert(text: str) -> Any:
-        if not text:
-            return None
-        try:
-            return db_date(date.fromisoformat(text))
-        except ValueError:
-            raise _Fail(column, f"expected a date YYYY-MM-DD, found {text!r}") from None
-
-    return _cached(convert)
-
-
-def _age(text: str) -> int | None:
-    if not text:
-        return None
-    if not text.isdigit() or int(text) > 130:
-        raise _Fail("age", f"expected an age in years (0-130), found {text!r}")
-    return int(text)
-
-
-def _split(text: str) -> list[str]:
-    return [v.strip() for v in text.split(";") if v.strip()]
-
-
-def _json_list(
-    column: str, known: Collection[str] | None = None, what: str = ""
-) -> Callable[[str], str | None]:
-    """A ``;`` list cell as the ledger's JSON text (sorted), each value checked if asked."""
-
-    def convert(text: str) -> str | None:
-        if not text:
-            return None
-        values = _split(text)
-        if known is not None:
-            for value in values:
-                if value not in known:
-                    raise _Fail(column, f"{value!r} is not {what}")
-        return json.dumps(sorted(values))
-
-    return _cached(convert)
-
-
 class _Importer:
     """Checks rows into insert tuples, and inserts them in batches (all in one transaction)."""
 
@@ -236,34 +146,34 @@ class _Importer:
 
     def _unique(self, column: str, ident: str) -> str:
         if not ident:
-            raise _Fail(column, "a value is required")
+            raise Fail(column, "a value is required")
         if ident in self.seen:
-            raise _Fail(column, f"{ident!r} appears twice in this file")
+            raise Fail(column, f"{ident!r} appears twice in this file")
         self.seen.add(ident)
         return ident
 
     def _subjects(self) -> Callable[[tuple[str, ...]], tuple[Any, ...]]:
-        born_of = _day("born", self.db_date)
+        born_of = day_check("born", self.db_date)
         flags = [
-            _boolean("reachable", True),
-            _boolean("can_consent", True),
-            _boolean("unaccompanied", False),
-            _boolean("caregiver_reachable", None),
-            _boolean("caregiver_involve", None),
+            boolean_check("reachable", True),
+            boolean_check("can_consent", True),
+            boolean_check("unaccompanied", False),
+            boolean_check("caregiver_reachable", None),
+            boolean_check("caregiver_involve", None),
         ]
         reachable, can_consent, unaccompanied, cg_reachable, cg_involve = flags
         seal_name = self._seal("subjects", "name_enc")
         seal_contact = self._seal("subjects", "contact_enc")
-        categories = _cached(lambda text: sorted(set(_split(text))))
+        categories = cached(lambda text: sorted(set(split_list(text))))
         extra = self.extra
         unique = self._unique
 
         def check(cells: tuple[str, ...]) -> tuple[Any, ...]:
             sid, age_text, born_text, cats, r, cc, un, cgr, cgi, name, contact = cells
             unique("subject_id", sid)
-            age, born = _age(age_text), born_of(born_text)
+            age, born = age_years(age_text), born_of(born_text)
             if (age is None) == (born is None):
-                raise _Fail(
+                raise Fail(
                     "age", "give exactly one of age and born (an unknown age may be a child)"
                 )
             row = (
@@ -285,8 +195,8 @@ class _Importer:
         return check
 
     def _cases(self) -> Callable[[tuple[str, ...]], tuple[Any, ...]]:
-        status_of = _cached(_choice("status", CaseStatus, CaseStatus.OPEN))
-        closed_of = _day("closed_on", self.db_date)
+        status_of = cached(choice_check("status", CaseStatus, CaseStatus.OPEN))
+        closed_of = day_check("closed_on", self.db_date)
         orgs = self.orgs
         seal_details = self._seal("cases", "details_enc")
         seal_notes = self._seal("cases", "notes_enc")
@@ -297,15 +207,15 @@ class _Importer:
             cid, sid, owner, status_text, closed_text, details, notes = cells
             unique("case_id", cid)
             if not sid:
-                raise _Fail("subject_id", "a value is required")
+                raise Fail("subject_id", "a value is required")
             if not owner:
-                raise _Fail("owner", "a value is required")
+                raise Fail("owner", "a value is required")
             if owner not in orgs:
-                raise _Fail("owner", f"{owner!r} is not an organisation in the store")
+                raise Fail("owner", f"{owner!r} is not an organisation in the store")
             status = status_of(status_text)
             closed_on = closed_of(closed_text)
             if closed_on is not None and status != closed:
-                raise _Fail("closed_on", "an open case has no closing date")
+                raise Fail("closed_on", "an open case has no closing date")
             return (
                 cid,
                 sid,
@@ -319,15 +229,15 @@ class _Importer:
         return check
 
     def _consents(self) -> Callable[[tuple[str, ...]], tuple[Any, ...]]:
-        recipients_of = _json_list("recipients", self.orgs, "an organisation in the store")
-        elements_of = _json_list("data_elements", self.elements, "a known data element")
-        purposes_of = _json_list("purposes")
-        decision_of = _cached(_choice("decision", ConsentDecision, None))
-        kind_of = _cached(_choice("kind", ConsentKind, ConsentKind.CONSENT))
-        given_by_of = _cached(_choice("given_by", GivenBy, GivenBy.SELF))
-        method_of = _cached(_choice("method", ConsentMethod, None))
-        stage_of = _cached(_choice("stage", ConsentStage, None))
-        date_of = _day("date", self.db_date)
+        recipients_of = json_list_check("recipients", self.orgs, "an organisation in the store")
+        elements_of = json_list_check("data_elements", self.elements, "a known data element")
+        purposes_of = json_list_check("purposes")
+        decision_of = cached(choice_check("decision", ConsentDecision, None))
+        kind_of = cached(choice_check("kind", ConsentKind, ConsentKind.CONSENT))
+        given_by_of = cached(choice_check("given_by", GivenBy, GivenBy.SELF))
+        method_of = cached(choice_check("method", ConsentMethod, None))
+        stage_of = cached(choice_check("stage", ConsentStage, None))
+        date_of = day_check("date", self.db_date)
         seal_evidence = self._seal(ledger.TABLE, "evidence_ref_enc")
         seen = self.seen
         actor, recorded_at = self.actor, self.recorded_at
@@ -337,22 +247,22 @@ class _Importer:
             evidence, language, version, stage, day = cells[9:]
             eid = eid or uuid.uuid4().hex
             if eid in seen:
-                raise _Fail("consent_id", f"{eid!r} appears twice in this file")
+                raise Fail("consent_id", f"{eid!r} appears twice in this file")
             seen.add(eid)
             recipients_json = recipients_of(recipients)
             elements_json = elements_of(elements)
             purposes_json = purposes_of(purposes)
             if purposes_json is None or purposes_json == "[]":
-                raise _Fail("purposes", "at least one purpose id is required")
+                raise Fail("purposes", "at least one purpose id is required")
             if not sid:
-                raise _Fail("subject_id", "a value is required")
+                raise Fail("subject_id", "a value is required")
             if not decision:
-                raise _Fail("decision", "a value is required")
+                raise Fail("decision", "a value is required")
             decided = decision_of(decision)
             kind_value, given = kind_of(kind), given_by_of(given_by)
             method_value = method_of(method)
             if not day:
-                raise _Fail("date", "a value is required")
+                raise Fail("date", "a value is required")
             on = date_of(day)
             return (
                 eid,
@@ -380,7 +290,7 @@ class _Importer:
     def add(self, line: int, cells: tuple[str, ...]) -> None:
         try:
             self.rows.append(self.check(cells))
-        except _Fail as bad:
+        except Fail as bad:
             raise ImportRowError(self.file, line, bad.column, bad.message) from None
         self.lines.append(line)
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Table, bindparam, select
 
-from safeshare.crypto.fields import FieldCipher, Keyring
+from safeshare.crypto.fields import FieldCipher
+from safeshare.crypto.keyring import Keyring
 from safeshare.services.common import audit
 from safeshare.store.fields import Sealer
 from safeshare.store.models import ENCRYPTED_COLUMNS, Base
