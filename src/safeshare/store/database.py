@@ -10,10 +10,11 @@ PostgreSQL: the audit appender locks the single chain-head row (``SELECT ... FOR
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,8 +48,40 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, **kwargs: Any) -> En
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True, **{**POOL, **kwargs})
+        engine = create_engine(parsed, **{**POOL, **kwargs})
+        _ping_when_idle(engine)
+        return engine
     raise UnsupportedDatabaseError(f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+PING_AFTER_IDLE_S = 10.0
+"""A pooled PostgreSQL connection idle this long is pinged before it is handed out (a server
+restart or a dropped link then costs a reconnect, not a failed request). One used more
+recently is handed out as it is: under load that saves a round trip on every checkout, and
+a connection that broke meanwhile fails its request, after which SQLAlchemy replaces every
+pooled connection."""
+IDLE_SINCE = "safeshare_idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, only for connections idle over
+    :data:`PING_AFTER_IDLE_S` (the pool's own ping runs on every checkout)."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(IDLE_SINCE)
+        if since is not None and time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error:
+            alive = False
+        if not alive:
+            raise exc.DisconnectionError("the pooled connection is gone")  # the pool retries
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
