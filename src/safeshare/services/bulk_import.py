@@ -41,7 +41,7 @@ from safeshare.core.vocabulary import (
 )
 from safeshare.services.common import audit
 from safeshare.services.import_checks import (
-    Fail,
+    CellError,
     age_years,
     boolean_check,
     cached,
@@ -146,9 +146,9 @@ class _Importer:
 
     def _unique(self, column: str, ident: str) -> str:
         if not ident:
-            raise Fail(column, "a value is required")
+            raise CellError(column, "a value is required")
         if ident in self.seen:
-            raise Fail(column, f"{ident!r} appears twice in this file")
+            raise CellError(column, f"{ident!r} appears twice in this file")
         self.seen.add(ident)
         return ident
 
@@ -173,7 +173,7 @@ class _Importer:
             unique("subject_id", sid)
             age, born = age_years(age_text), born_of(born_text)
             if (age is None) == (born is None):
-                raise Fail(
+                raise CellError(
                     "age", "give exactly one of age and born (an unknown age may be a child)"
                 )
             row = (
@@ -207,15 +207,15 @@ class _Importer:
             cid, sid, owner, status_text, closed_text, details, notes = cells
             unique("case_id", cid)
             if not sid:
-                raise Fail("subject_id", "a value is required")
+                raise CellError("subject_id", "a value is required")
             if not owner:
-                raise Fail("owner", "a value is required")
+                raise CellError("owner", "a value is required")
             if owner not in orgs:
-                raise Fail("owner", f"{owner!r} is not an organisation in the store")
+                raise CellError("owner", f"{owner!r} is not an organisation in the store")
             status = status_of(status_text)
             closed_on = closed_of(closed_text)
             if closed_on is not None and status != closed:
-                raise Fail("closed_on", "an open case has no closing date")
+                raise CellError("closed_on", "an open case has no closing date")
             return (
                 cid,
                 sid,
@@ -247,22 +247,22 @@ class _Importer:
             evidence, language, version, stage, day = cells[9:]
             eid = eid or uuid.uuid4().hex
             if eid in seen:
-                raise Fail("consent_id", f"{eid!r} appears twice in this file")
+                raise CellError("consent_id", f"{eid!r} appears twice in this file")
             seen.add(eid)
             recipients_json = recipients_of(recipients)
             elements_json = elements_of(elements)
             purposes_json = purposes_of(purposes)
             if purposes_json is None or purposes_json == "[]":
-                raise Fail("purposes", "at least one purpose id is required")
+                raise CellError("purposes", "at least one purpose id is required")
             if not sid:
-                raise Fail("subject_id", "a value is required")
+                raise CellError("subject_id", "a value is required")
             if not decision:
-                raise Fail("decision", "a value is required")
+                raise CellError("decision", "a value is required")
             decided = decision_of(decision)
             kind_value, given = kind_of(kind), given_by_of(given_by)
             method_value = method_of(method)
             if not day:
-                raise Fail("date", "a value is required")
+                raise CellError("date", "a value is required")
             on = date_of(day)
             return (
                 eid,
@@ -290,7 +290,7 @@ class _Importer:
     def add(self, line: int, cells: tuple[str, ...]) -> None:
         try:
             self.rows.append(self.check(cells))
-        except Fail as bad:
+        except CellError as bad:
             raise ImportRowError(self.file, line, bad.column, bad.message) from None
         self.lines.append(line)
 

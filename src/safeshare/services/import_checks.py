@@ -3,7 +3,7 @@
 A check is a function from the cell's text to the value inserted, made once per column:
 vocabulary choices, true/false flags, ISO dates, ages, and ``;`` lists (as the consent
 ledger's sorted JSON text, each value checked against what the store knows if asked). A
-wrong cell raises :class:`Fail` (column, message); the import's row loop adds the file and
+wrong cell raises :class:`CellError` (column, message); the import's row loop adds the file and
 line. Cells repeat (vocabulary, lists, dates), so answers are remembered per column
 (:func:`cached`).
 """
@@ -20,7 +20,7 @@ TRUE, FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
 _CACHE_LIMIT = 100_000  # distinct cell values remembered per column
 
 
-class Fail(Exception):
+class CellError(Exception):
     """A cell is wrong: (column, message); the row loop adds the file and line."""
 
     def __init__(self, column: str, message: str) -> None:
@@ -56,7 +56,7 @@ def choice_check(column: str, enum: type[StrEnum], default: StrEnum | None) -> C
         try:
             return allowed[text]
         except KeyError:
-            raise Fail(column, f"expected one of {names}, found {text!r}") from None
+            raise CellError(column, f"expected one of {names}, found {text!r}") from None
 
     return convert
 
@@ -70,7 +70,7 @@ def boolean_check(column: str, default: bool | None) -> Callable[[str], bool | N
             return True
         if low in FALSE:
             return False
-        raise Fail(column, f"expected true or false, found {text!r}")
+        raise CellError(column, f"expected true or false, found {text!r}")
 
     return cached(convert)
 
@@ -82,7 +82,7 @@ def day_check(column: str, db_date: Callable[[date], Any]) -> Callable[[str], An
         try:
             return db_date(date.fromisoformat(text))
         except ValueError:
-            raise Fail(column, f"expected a date YYYY-MM-DD, found {text!r}") from None
+            raise CellError(column, f"expected a date YYYY-MM-DD, found {text!r}") from None
 
     return cached(convert)
 
@@ -91,7 +91,7 @@ def age_years(text: str) -> int | None:
     if not text:
         return None
     if not text.isdigit() or int(text) > 130:
-        raise Fail("age", f"expected an age in years (0-130), found {text!r}")
+        raise CellError("age", f"expected an age in years (0-130), found {text!r}")
     return int(text)
 
 
@@ -111,7 +111,7 @@ def json_list_check(
         if known is not None:
             for value in values:
                 if value not in known:
-                    raise Fail(column, f"{value!r} is not {what}")
+                    raise CellError(column, f"{value!r} is not {what}")
         return json.dumps(sorted(values))
 
     return cached(convert)
