@@ -93,6 +93,19 @@ def _shape(params: Mapping[str, Any]) -> tuple[tuple[str, int], ...] | None:
     return tuple(shape)
 
 
+def _slots(expanded: Any) -> list[tuple[str, _Slot]]:
+    """Each DBAPI parameter of an expanded statement (its ``ExpandedState``), in order, and
+    where its value comes from: a given value (a marker) or one the statement carries."""
+    slots = []
+    for bound in expanded.positiontup or list(expanded.parameters):
+        value = expanded.parameters[bound]
+        if isinstance(value, _Marker):
+            slots.append((bound, _Slot(value.name, value.index)))
+        else:  # a constant of the statement (a LIMIT, a WHERE on a fixed id)
+            slots.append((bound, _Slot(None, None, value)))
+    return slots
+
+
 def _plan_for(dialect: Dialect, query: Select[Any], params: Mapping[str, Any]) -> _Plan:
     markers = {
         name: [_Marker(name, i) for i in range(len(value))]
@@ -107,14 +120,7 @@ def _plan_for(dialect: Dialect, query: Select[Any], params: Mapping[str, Any]) -
             # only SQLAlchemy knows how, so the statement goes through it.
             raise TypeError(f"parameter {bind.key!r} is converted by its type")
     expanded = compiled.construct_expanded_state(markers)
-    order = expanded.positiontup or list(expanded.parameters)
-    slots = []
-    for bound in order:
-        value = expanded.parameters[bound]
-        if isinstance(value, _Marker):
-            slots.append((bound, _Slot(value.name, value.index)))
-        else:
-            slots.append((bound, _Slot(None, None, value)))
+    slots = _slots(expanded)
     keys = [str(c.key) for c in query.selected_columns]
     row = namedtuple("PreparedRow", keys)  # type: ignore[misc]  # a row type made at run time
     return _Plan(
@@ -201,7 +207,9 @@ _WRITES: dict[tuple[Any, str, tuple[str, ...]], _Plan | None] = {}
 _WRITE_VALUES = (str, int, bytes, type(None))
 
 
-def _write_plan(dialect: Dialect, statement: Insert | Update, names: tuple[str, ...]) -> Any:
+def _write_plan(
+    dialect: Dialect, statement: Insert | Update, names: tuple[str, ...]
+) -> _Plan | None:
     """The plan of ``statement`` given values for ``names``, or None when a bind's type
     would convert its value (then SQLAlchemy runs it)."""
     key = (statement, dialect.name, names)
@@ -216,16 +224,9 @@ def _write_plan(dialect: Dialect, statement: Insert | Update, names: tuple[str, 
         for b in compiled.binds.values()
     ):
         expanded = compiled.construct_expanded_state({n: _Marker(n, None) for n in names})
-        slots = []
-        for bound in expanded.positiontup or list(expanded.parameters):
-            value = expanded.parameters[bound]
-            if isinstance(value, _Marker):
-                slots.append((bound, _Slot(value.name)))
-            else:  # a value the statement carries (a WHERE on a constant id)
-                slots.append((bound, _Slot(None, None, value)))
         plan = _Plan(
             sql=expanded.statement,
-            slots=slots,
+            slots=_slots(expanded),
             positional=expanded.positiontup is not None,
             row=None,
             columns=[],
