@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -262,20 +263,19 @@ class _LoneConnections:
     checkout, no ``BEGIN``, no rollback on return and, on PostgreSQL, no ping (each of which
     is a round trip to the server). Closed when the engine is disposed."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self) -> None:
         self.free: list[Any] = []
         self.lock = threading.Lock()
         self.closed = False
 
-    def take(self) -> Any:
+    def take(self, engine: Engine) -> Any:
         with self.lock:
             if self.free:
                 return self.free.pop()
-        fairy = self.engine.raw_connection()
+        fairy = engine.raw_connection()
         driver = fairy.driver_connection
         fairy.detach()  # ours until closed: never returned to the engine's pool
-        if self.engine.dialect.name == "postgresql":
+        if engine.dialect.name == "postgresql":
             driver.autocommit = True  # type: ignore[union-attr]  # psycopg's connection
         return driver
 
@@ -296,28 +296,30 @@ class _LoneConnections:
 
 
 LONE_KEPT = 8  # per engine: the threads that look up at once, at most
-_LONE: dict[int, _LoneConnections] = {}
+_LONE: weakref.WeakKeyDictionary[Engine, _LoneConnections] = weakref.WeakKeyDictionary()
 _LONE_LOCK = threading.Lock()
 
 
 def _lone(engine: Engine) -> _LoneConnections:
-    found = _LONE.get(id(engine))
-    if found is not None and found.engine is engine:
+    """The engine's kept connections (made at its first lookup; gone with the engine)."""
+    found = _LONE.get(engine)
+    if found is not None:
         return found
     with _LONE_LOCK:
-        found = _LONE.get(id(engine))
-        if found is None or found.engine is not engine:
-            found = _LoneConnections(engine)
-            _LONE[id(engine)] = found
-
-            def disposed(_engine: Engine, kept: _LoneConnections = found) -> None:
-                kept.close()
-                with _LONE_LOCK:
-                    if _LONE.get(id(engine)) is kept:
-                        del _LONE[id(engine)]
-
-            event.listen(engine, "engine_disposed", disposed)
+        found = _LONE.get(engine)
+        if found is None:
+            found = _LONE[engine] = _LoneConnections()
+            event.listen(engine, "engine_disposed", _disposed)
         return found
+
+
+def _disposed(engine: Engine) -> None:
+    """Closes the engine's kept connections; an engine used again after ``dispose()`` (as
+    SQLAlchemy allows) keeps new ones."""
+    with _LONE_LOCK:
+        kept = _LONE.pop(engine, None)
+    if kept is not None:
+        kept.close()
 
 
 def fetch_alone(
@@ -337,7 +339,7 @@ def fetch_alone(
             )
     lone = _lone(engine)
     for attempt in (1, 2):
-        driver = lone.take()
+        driver = lone.take(engine)
         try:
             rows = _run(plan, engine.dialect, driver, given)
         except engine.dialect.loaded_dbapi.OperationalError:
