@@ -4,7 +4,7 @@ uvicorn, no second process), one request at a time, so that the figure is the ap
 own CPU time and a profile shows only its code.
 
     .venv/bin/python benchmarks/api_cpu.py [--cases 20000] [--requests 200] [--rounds 5]
-        [--backend sqlite|postgresql] [--statements] [--cprofile FILE.pstats] [--dir DIR]
+        [--backend sqlite|postgresql] [--statements] [--cprofile FILE.pstats [--profile-kind KIND]] [--dir DIR]
 
 Prints one JSON object: CPU milliseconds per request (process time, which on PostgreSQL leaves
 out the database server's own work) and wall milliseconds per request, for ``GET
@@ -154,7 +154,8 @@ async def run(args: argparse.Namespace, url_env: dict[str, str], accounts: list[
             for r in range(args.rounds):  # interleaved: a noisy moment touches every kind
                 for kind, plan in plans.items():
                     part = plan if kind in ("csrf", "me") else plan[r :: args.rounds]
-                    rounds[kind].append(await measure(app, tokens, part, profiler))
+                    watch = profiler if args.profile_kind in (None, kind) else None
+                    rounds[kind].append(await measure(app, tokens, part, watch))
             if profiler:
                 profiler.dump_stats(args.cprofile)
             figures: dict[str, Any] = {}
@@ -195,6 +196,12 @@ def main() -> None:
     parser.add_argument("--assigned", type=int, default=100)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--cprofile", type=Path, default=None)
+    parser.add_argument(
+        "--profile-kind",
+        choices=["csrf", "me", "case_read", "decision", "referral"],
+        default=None,
+        help="with --cprofile: profile only this kind of request",
+    )
     parser.add_argument(
         "--statements", action="store_true", help="count (and print to stderr) SQL statements"
     )

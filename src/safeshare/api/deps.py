@@ -118,19 +118,22 @@ def credential(request: Request) -> tuple[str, str] | None:
     return None
 
 
-async def current_principal(
-    request: Request, store: StoreDep, clock: ClockDep, policy: PolicyDep
-) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """The authenticated caller, or 401. Cookie sessions carry no API token.
 
     A coroutine: the common case (a live session seen within the last minute) is one indexed
     read, answered on the event loop; a write (touching or ending a session, an API token)
-    goes to the thread pool."""
+    goes to the thread pool. The store, clock and policy are read off the app's state here
+    rather than as dependencies of their own: this runs on every request, and each
+    dependency FastAPI resolves costs about as much as the session lookup."""
     found = credential(request)
     if found is None:
         raise unauthenticated()
     how, token = found
-    at = clock()
+    state = request.app.state
+    store: Store = state.store
+    policy: AccessPolicy = state.policy
+    at: datetime = state.clock()
     try:
         resolved = accounts.peek_session(store, token, policy=policy, at=at)
     except accounts.NeedsWriteError:
@@ -190,9 +193,9 @@ def require_role(*roles: Role | str) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting only these roles (others get the audited 404)."""
     allowed = frozenset(Role(r) for r in roles)
 
-    async def dependency(request: Request, principal: PrincipalDep, store: StoreDep) -> Principal:
+    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
         if principal.role not in allowed:
-            raise await _refuse(request, store, principal, "role-not-allowed")
+            raise await _refuse(request, request.app.state.store, principal, "role-not-allowed")
         return principal
 
     return dependency
@@ -201,9 +204,9 @@ def require_role(*roles: Role | str) -> Callable[..., Awaitable[Principal]]:
 def require_scope(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     """A dependency refusing API tokens without ``scope`` (people's sessions pass)."""
 
-    async def dependency(request: Request, principal: PrincipalDep, store: StoreDep) -> Principal:
+    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
         if not principal.has_scope(scope):
-            raise await _refuse(request, store, principal, "scope-missing")
+            raise await _refuse(request, request.app.state.store, principal, "scope-missing")
         return principal
 
     return dependency
@@ -213,7 +216,8 @@ def require(*roles: Role | str, scope: Scope | None = None) -> Callable[..., Awa
     """Role and (for API tokens) scope in one dependency."""
     allowed = frozenset(Role(r) for r in roles)
 
-    async def dependency(request: Request, principal: PrincipalDep, store: StoreDep) -> Principal:
+    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
+        store: Store = request.app.state.store
         if principal.role not in allowed:
             raise await _refuse(request, store, principal, "role-not-allowed")
         if scope is not None and not principal.has_scope(scope):

@@ -4,9 +4,11 @@ directory and generated when missing), public keys registered in the store (audi
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, model_validator
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from safeshare.crypto.org_keys import OrgKeyDirectory, OrgPublicKeys
@@ -15,7 +17,11 @@ from safeshare.settings import InsecureSettingsError, Settings, data_dir
 from safeshare.store.audit_log import now
 from safeshare.store.models import OrganisationRow
 from safeshare.store.models_sharing import OrgPublicKeyRow
+from safeshare.store.prepared import fetch
 from safeshare.store.unit import Store
+
+_KEYS = OrgPublicKeyRow.__table__
+Q_PUBLIC_KEYS = select(_KEYS.c.x25519, _KEYS.c.ed25519).where(_KEYS.c.org_id == bindparam("org"))
 
 
 class SharingSettings(Settings):
@@ -48,10 +54,18 @@ def organisation_exists(session: Session, org_id: str) -> bool:
 
 
 def public_keys_of(session: Session, org_id: str) -> OrgPublicKeys | None:
-    row = session.get(OrgPublicKeyRow, org_id)
-    if row is None:
+    """The organisation's registered public keys, read in the session's transaction (every
+    referral reads both sides' keys: a prepared read, and the raw keys parsed once)."""
+    session.flush()  # a registration made in this transaction is seen
+    found = fetch(session, Q_PUBLIC_KEYS, {"org": org_id})
+    if not found:
         return None
-    return OrgPublicKeys.from_raw(org_id, bytes(row.x25519), bytes(row.ed25519))
+    return _parsed(org_id, bytes(found[0].x25519), bytes(found[0].ed25519))
+
+
+@lru_cache(maxsize=256)
+def _parsed(org_id: str, encryption: bytes, signing: bytes) -> OrgPublicKeys:
+    return OrgPublicKeys.from_raw(org_id, encryption, signing)
 
 
 def put_public_keys(store: Store, session: Session, public: OrgPublicKeys, *, actor: str) -> bool:

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from safeshare.core.decision import Decision
@@ -24,6 +24,7 @@ from safeshare.services.protocols import current_protocol
 from safeshare.sharing.payload import payload_from_decision
 from safeshare.store.audit_log import now
 from safeshare.store.models_sharing import InformTaskRow, ReferralRow, ReferralSubjectRow
+from safeshare.store.prepared import fetch
 from safeshare.store.unit import Store
 
 KINDS = {
@@ -91,14 +92,23 @@ class ReferralInfo:
         return out
 
 
+_REFERRAL_SUBJECTS = ReferralSubjectRow.__table__
+Q_SUBJECTS_OF = (
+    select(_REFERRAL_SUBJECTS.c.subject_id)
+    .where(_REFERRAL_SUBJECTS.c.referral_id == bindparam("referral"))
+    .order_by(_REFERRAL_SUBJECTS.c.subject_id)
+)
+Q_DROP_SUBJECTS = _REFERRAL_SUBJECTS.delete().where(
+    _REFERRAL_SUBJECTS.c.referral_id == bindparam("referral"),
+    _REFERRAL_SUBJECTS.c.subject_id.in_(bindparam("dropped", expanding=True)),
+)
+
+
 def subjects_of(session: Session, referral_id: str) -> tuple[str, ...]:
-    return tuple(
-        session.scalars(
-            select(ReferralSubjectRow.subject_id)
-            .where(ReferralSubjectRow.referral_id == referral_id)
-            .order_by(ReferralSubjectRow.subject_id)
-        )
-    )
+    """The referral's persons, in order (a prepared read: flush first any added in this
+    transaction through the ORM are flushed first)."""
+    session.flush()
+    return tuple(r.subject_id for r in fetch(session, Q_SUBJECTS_OF, {"referral": referral_id}))
 
 
 def info(session: Session, row: ReferralRow) -> ReferralInfo:
@@ -234,11 +244,9 @@ def seal_into(
     row.elements = json.dumps(sorted(payload.element_names))
     row.status = "pending"
     row.sent_on = today
-    session.query(ReferralSubjectRow).filter(
-        ReferralSubjectRow.referral_id == row.id,
-        ReferralSubjectRow.subject_id.not_in(sorted(payload.subject_ids)),
-    ).delete(synchronize_session=False)
-    session.flush()
+    dropped = sorted(set(subjects_of(session, row.id)) - set(payload.subject_ids))
+    if dropped:  # persons the conditions left out of the packet are not the referral's
+        session.execute(Q_DROP_SUBJECTS, {"referral": row.id, "dropped": dropped})
     audit(
         store,
         session,

@@ -14,9 +14,7 @@ from starlette.datastructures import FormData
 
 from safeshare.api.deps import (
     ClockDep,
-    PolicyDep,
     Principal,
-    StoreDep,
     current_principal,
 )
 from safeshare.api.organisations import list_organisations
@@ -40,14 +38,12 @@ class LoginRequiredError(HTTPException):
         )
 
 
-async def web_principal(
-    request: Request, store: StoreDep, clock: ClockDep, policy: PolicyDep
-) -> Principal:
+async def web_principal(request: Request) -> Principal:
     """The signed-in person (cookie session only), or a redirect to the sign-in page."""
     if not request.cookies.get("safeshare_session") or request.headers.get("authorization"):
         raise LoginRequiredError()
     try:
-        principal = await current_principal(request, store, clock, policy)
+        principal = await current_principal(request)
     except HTTPException:
         raise LoginRequiredError() from None
     if principal.kind != "session":
