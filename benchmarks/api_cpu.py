@@ -4,7 +4,8 @@ uvicorn, no second process), one request at a time, so that the figure is the ap
 own CPU time and a profile shows only its code.
 
     .venv/bin/python benchmarks/api_cpu.py [--cases 20000] [--requests 200] [--rounds 5]
-        [--backend sqlite|postgresql] [--statements] [--cprofile FILE.pstats [--profile-kind KIND]] [--dir DIR]
+        [--backend sqlite|postgresql] [--statements] [--dir DIR]
+        [--cprofile FILE.pstats [--profile-kind KIND]]
 
 Prints one JSON object: CPU milliseconds per request (process time, which on PostgreSQL leaves
 out the database server's own work) and wall milliseconds per request, for ``GET
