@@ -7,6 +7,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -92,7 +93,7 @@ class ReferralInfo:
         return out
 
 
-_REFERRAL_SUBJECTS = ReferralSubjectRow.__table__
+_REFERRAL_SUBJECTS: Any = ReferralSubjectRow.__table__
 Q_SUBJECTS_OF = (
     select(_REFERRAL_SUBJECTS.c.subject_id)
     .where(_REFERRAL_SUBJECTS.c.referral_id == bindparam("referral"))
