@@ -23,7 +23,7 @@ from safeshare.core.request import (
 from safeshare.core.world import Protocol
 from safeshare.services.common import audit
 from safeshare.services.protocols import current_protocol
-from safeshare.services.world_loader import build_world
+from safeshare.services.world_loader import build_world, staff_access_world
 from safeshare.store.audit_log import now
 from safeshare.store.models import (
     DecisionRow,
@@ -93,7 +93,10 @@ def request_summary(request: Request, protocol: Protocol) -> dict[str, Any]:
 
 def decide_unrecorded_in(session: Session, request: Request, *, today: date) -> Decision:
     """The engine's decision from the store's records, not recorded: for a caller that
-    records it itself (a staff access is one audit event holding the decision's codes)."""
+    records it itself (a staff access is one audit event holding the decision's codes). A
+    staff access is decided from the few rows need-to-know reads (:func:`staff_access_world`)."""
+    if isinstance(request, StaffAccessRequest):
+        return core.decide(staff_access_world(session, request, today=today), request)
     found = current_protocol(session)
     return core.decide(build_world(session, request, today=today, current=found), request)
 

@@ -38,7 +38,7 @@ from safeshare.store.models import (
     SubjectRow,
 )
 from safeshare.store.prepared import fetch
-from safeshare.store.reads import WORLD_REFERENCE, keeps_reads, rows
+from safeshare.store.reads import OPERATION_ELEMENTS, WORLD_REFERENCE, keeps_reads, rows
 
 NO_PROTOCOL = Protocol(id="(none loaded)", endorsed=False)
 
@@ -152,19 +152,48 @@ def needs_of(session: Session, request: Request) -> Needs:
 REFERENCE = WORLD_REFERENCE
 
 
+def operation_elements(session: Session) -> dict[str, Category]:
+    """The operation's own data elements and their categories, read once per reading
+    session (it sees one snapshot and changes nothing)."""
+    kept: dict[str, Category] | None = session.info.get(OPERATION_ELEMENTS)
+    if kept is None:
+        kept = {r.id: Category(r.category) for r in fetch(session, Q_ELEMENTS)}
+        if keeps_reads(session):
+            session.info[OPERATION_ELEMENTS] = kept
+    return kept
+
+
 def reference(session: Session) -> tuple[list[Organisation], dict[str, Category]]:
     """The organisations and the operation's own data elements, read once per reading
-    session (it sees one snapshot and changes nothing): a request that decides twice (an
-    access check, then the share) reads them once."""
-    kept: tuple[list[Organisation], dict[str, Category]] | None = session.info.get(REFERENCE)
+    session: a request that decides twice (an access check, then the share) reads them
+    once."""
+    kept: list[Organisation] | None = session.info.get(REFERENCE)
     if kept is None:
-        kept = (
-            [mapping.organisation(r) for r in fetch(session, Q_ORGANISATIONS)],
-            {r.id: Category(r.category) for r in fetch(session, Q_ELEMENTS)},
-        )
+        kept = [mapping.organisation(r) for r in fetch(session, Q_ORGANISATIONS)]
         if keeps_reads(session):
             session.info[REFERENCE] = kept
-    return kept
+    return kept, operation_elements(session)
+
+
+def staff_access_world(session: Session, request: StaffAccessRequest, *, today: date) -> World:
+    """The world a need-to-know decision is made from (:mod:`safeshare.core.need_to_know`):
+    the staff member with her assignment to this case, the case, and the operation's data
+    elements (which of them identify a person). Nothing else: a staff access is decided
+    without the protocol, the organisations, the person's records or her consents, so a case
+    read, made on every look at a file, reads four rows rather than a person's whole world.
+    ``tests/unit/test_staff_access_world.py`` checks that need-to-know decides alike from
+    this and from a whole world."""
+    cases = [mapping.case(r) for r in rows(session, Q_CASES, [request.case])]
+    assigned = [c for _, c in rows(session, Q_ASSIGNED, [request.actor], cases=[request.case])]
+    staff = [mapping.staff(r, assigned) for r in rows(session, Q_STAFF, [request.actor])]
+    return World.build(
+        today=today,
+        protocol=NO_PROTOCOL,
+        organisations=(),
+        cases=cases,
+        staff=staff,
+        extra_elements=operation_elements(session),
+    )
 
 
 def build_world(

@@ -20,11 +20,12 @@ from safeshare.store.unit import READ_ONLY_SESSION
 
 CHUNK = 500  # ids per IN list
 ROWS_SEEN = "safeshare.rows_seen"
-WORLD_REFERENCE = "safeshare.world_reference"  # organisations and data elements
+WORLD_REFERENCE = "safeshare.world_reference"  # the organisations
+OPERATION_ELEMENTS = "safeshare.operation_elements"  # the operation's own data elements
 CURRENT_PROTOCOL = "safeshare.current_protocol"
 STABLE_WORLD = "safeshare.stable_world"
-KEPT = (ROWS_SEEN, WORLD_REFERENCE, CURRENT_PROTOCOL)
-"""What a session keeps while it keeps its reads (rows; organisations and data elements; the
+KEPT = (ROWS_SEEN, WORLD_REFERENCE, OPERATION_ELEMENTS, CURRENT_PROTOCOL)
+"""What a session keeps while it keeps its reads (rows; organisations; data elements; the
 current protocol)."""
 
 
