@@ -8,12 +8,11 @@ own organisation's cases, and only by supervisors and focal points."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from safeshare.api.answers import json_answer
@@ -25,8 +24,6 @@ from safeshare.services import access
 from safeshare.services.decisions import RecordedDecision, decide_request_in
 from safeshare.services.roles import Role, Scope
 from safeshare.services.world_loader import reference
-from safeshare.store.models import OrganisationRow
-from safeshare.store.prepared import fetch
 from safeshare.store.unit import Store
 
 router = APIRouter(prefix="/api/decisions", tags=["decisions"])
@@ -39,8 +36,6 @@ Evaluator = Annotated[
     ),
 ]
 SELECTORS = frozenset({Role.SUPERVISOR, Role.DP_FOCAL_POINT})
-_ORGS: Any = OrganisationRow.__table__
-Q_ORGANISATION = select(_ORGS.c.id).where(_ORGS.c.id == bindparam("id"))
 
 
 def _unprocessable(field: str, msg: str) -> RequestValidationError:
@@ -84,9 +79,9 @@ def _evaluate_in(
     store: Store, session: Session, body: ShareRequestIn, principal: Principal, at: datetime
 ) -> RecordedDecision | Exception:
     """The decision, or the error to answer (after the refusals' audit events commit)."""
-    if not fetch(session, Q_ORGANISATION, {"id": body.to}):
+    organisations, extra = reference(session)  # kept for the decision
+    if body.to not in {o.id for o in organisations}:
         return not_found()
-    extra = reference(session)[1]  # the operation's own elements, kept for the decision
     unknown = [e for e in body.data_elements if e not in STANDARD_ELEMENTS and e not in extra]
     if unknown:
         return _unprocessable("data_elements", "unknown data element")

@@ -34,7 +34,6 @@ from safeshare.services.world_loader import (
     Q_ASSIGNED_AMONG,
     Q_CASES,
     Q_CASES_OF_SUBJECT,
-    Q_SUBJECT_EXISTS,
 )
 from safeshare.store.models import CaseRow, StaffCaseRow, SubjectCategoryRow, SubjectRow
 from safeshare.store.prepared import fetch
@@ -271,9 +270,10 @@ def subject_access_in(
     """A subject is seen through one of her cases the actor may see (her own organisation's
     first, assigned before needed), in the caller's transaction. None when refused or
     missing (audited)."""
-    exists = bool(fetch(session, Q_SUBJECT_EXISTS, {"id": subject_id}))
+    # A case names an existing person (a foreign key): no case, or no such person, is one
+    # answer, read in one statement.
     cases = [(r.id, r.owner) for r in fetch(session, Q_CASES_OF_SUBJECT, {"subject": subject_id})]
-    if not exists or not cases:
+    if not cases:
         denied_in(
             store, session, actor, object_type="subject", object_id=subject_id, codes=["not-found"]
         )

@@ -78,7 +78,6 @@ Q_RECORD_SUBJECTS = select(_RECORDS.c.subject_id).where(
 )
 Q_CONSENTS = _by_ids(_CONSENTS, "subject_id").order_by(_CONSENTS.c.seq)
 # A person's access check (services/access.py).
-Q_SUBJECT_EXISTS = select(_SUBJECTS.c.id).where(_SUBJECTS.c.id == bindparam("id"))
 Q_CASES_OF_SUBJECT = select(_CASES.c.id, _CASES.c.owner).where(
     _CASES.c.subject_id == bindparam("subject")
 )
