@@ -24,6 +24,7 @@ import asyncio
 import cProfile
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -215,6 +216,7 @@ def main() -> None:
         figures = asyncio.run(run(args, backend.env(production=False), prepared.accounts))
     finally:
         load.drop_backend(backend)
+        shutil.rmtree(root, ignore_errors=True)  # its SQLite file and key files
     json.dump(
         {"backend": args.backend, "cases": args.cases, "per_request": figures},
         sys.stdout,
