@@ -106,8 +106,8 @@ Q_DROP_SUBJECTS = _REFERRAL_SUBJECTS.delete().where(
 
 
 def subjects_of(session: Session, referral_id: str) -> tuple[str, ...]:
-    """The referral's persons, in order (a prepared read: flush first any added in this
-    transaction through the ORM are flushed first)."""
+    """The referral's persons, in order (a prepared read: persons added through the ORM in
+    this transaction are flushed first)."""
     session.flush()
     return tuple(r.subject_id for r in fetch(session, Q_SUBJECTS_OF, {"referral": referral_id}))
 
