@@ -5,7 +5,9 @@ decision from that narrow world equals the decision from the whole one."""
 
 from __future__ import annotations
 
-from engine_builders import adult, case, staff, world
+from dataclasses import replace
+
+from engine_builders import TODAY, adult, case, default_organisations, protocol, staff
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +15,7 @@ from safeshare.core import decide
 from safeshare.core.request import StaffAccessRequest
 from safeshare.core.vocabulary import STANDARD_ELEMENTS, Category, Duty
 from safeshare.core.world import World
+from safeshare.services.world_loader import NO_PROTOCOL
 
 ORGS = ("unhcr", "ngo-a", "ngo-b")
 EXTRA = {"ration_card": Category.IDENTIFIER, "shelter_block": Category.PROTECTION_SUMMARY}
@@ -27,18 +30,13 @@ def staff_access(draw: st.DrawFn) -> tuple[World, StaffAccessRequest]:
     assigned = draw(st.booleans())
     member = staff("u1", org, duty=duty, cases=["c1"] if assigned else ["c9"])
     other = staff("u2", owner, cases=["c1"])
-    whole = world(
+    whole = World.build(
+        today=TODAY,
+        protocol=protocol(),
+        organisations=default_organisations(),
         subjects=[adult("s1"), adult("s9")],
         cases=[case("c1", "s1", owner), case("c9", "s9", org)],
-        staff_members=[member, other],
-    )
-    whole = World.build(
-        today=whole.today,
-        protocol=whole.protocol,
-        organisations=whole.organisations.values(),
-        subjects=whole.subjects.values(),
-        cases=whole.cases.values(),
-        staff=whole.staff.values(),
+        staff=[member, other],
         extra_elements=EXTRA,
     )
     elements = draw(st.lists(st.sampled_from(ELEMENTS), min_size=1, max_size=6, unique=True))
@@ -54,18 +52,10 @@ def narrow(whole: World, request: StaffAccessRequest) -> World:
     member = whole.staff[request.actor]
     return World.build(
         today=whole.today,
-        protocol=whole.protocol.__class__(id="(none loaded)", endorsed=False),
+        protocol=NO_PROTOCOL,
         organisations=(),
         cases=[whole.cases[request.case]],
-        staff=[
-            member.__class__(
-                id=member.id,
-                org=member.org,
-                role=member.role,
-                duty=member.duty,
-                cases=member.cases & {request.case},
-            )
-        ],
+        staff=[replace(member, cases=member.cases & {request.case})],
         extra_elements=EXTRA,
     )
 

@@ -217,11 +217,10 @@ def require(*roles: Role | str, scope: Scope | None = None) -> Callable[..., Awa
     allowed = frozenset(Role(r) for r in roles)
 
     async def dependency(request: Request, principal: PrincipalDep) -> Principal:
-        store: Store = request.app.state.store
         if principal.role not in allowed:
-            raise await _refuse(request, store, principal, "role-not-allowed")
+            raise await _refuse(request, request.app.state.store, principal, "role-not-allowed")
         if scope is not None and not principal.has_scope(scope):
-            raise await _refuse(request, store, principal, "scope-missing")
+            raise await _refuse(request, request.app.state.store, principal, "scope-missing")
         return principal
 
     return dependency
