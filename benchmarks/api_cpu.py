@@ -8,13 +8,16 @@ own CPU time and a profile shows only its code.
         [--cprofile FILE.pstats [--profile-kind KIND]]
 
 Prints one JSON object: CPU milliseconds per request (process time, which on PostgreSQL leaves
-out the database server's own work) and wall milliseconds per request, for ``GET
+out the database server's own work, given beside it as ``database_cpu_ms``: the CPU time of
+the machine's ``postgres`` processes, read from ``/proc``, 10 ms ticks) and wall milliseconds
+per request, for ``GET
 /api/auth/csrf`` (no database; the baseline), ``GET /api/auth/me``, ``GET /api/cases/{id}``,
 ``POST /api/decisions`` and ``POST /api/referrals``, with each kind's ratio to the baseline.
 The kinds are measured in turn, ``--rounds`` times, and each figure is the rounds' median (a
 noisy moment of a shared machine touches every kind alike). ``--statements`` counts the SQL
-statements one request sends through SQLAlchemy (prepared reads do not go through it) and
-prints them to stderr.
+statements one request sends (on PostgreSQL, every round trip psycopg makes: prepared reads,
+``BEGIN`` and ``COMMIT`` included; on SQLite, those that go through SQLAlchemy) and prints
+them to stderr.
 """
 
 from __future__ import annotations
@@ -92,11 +95,30 @@ def requests_of(accounts: list[Account], kind: str, n: int) -> list[tuple[int, R
     return chosen[:n]
 
 
+def database_cpu_s() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL server processes (every process
+    named ``postgres``: the backends serving this benchmark, and the server's own writers),
+    from ``/proc``; 0 where there is none."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        if name == "postgres" or name.startswith("postgres:"):
+            fields = text[text.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 async def measure(
     app: Any, tokens: list[str], plan: list[tuple[int, Request]], profiler: cProfile.Profile | None
 ) -> dict[str, float]:
     for who, (m, p, b) in plan[:20]:  # warm
         await call(app, tokens[who], m, p, b)
+    database = database_cpu_s()
     cpu, wall = time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
@@ -110,6 +132,7 @@ async def measure(
     return {
         "requests": n,
         "cpu_ms": round(1000 * (time.process_time() - cpu) / n, 3),
+        "database_cpu_ms": round(1000 * (database_cpu_s() - database) / n, 3),
         "wall_ms": round(1000 * (time.perf_counter() - wall) / n, 3),
     }
 
@@ -132,13 +155,7 @@ async def run(args: argparse.Namespace, url_env: dict[str, str], accounts: list[
     app = create_app(settings, store, web=web)
     statements: list[str] = []
     if args.statements:
-        from sqlalchemy import event  # noqa: PLC0415
-
-        event.listen(
-            store.engine,
-            "before_cursor_execute",
-            lambda *a: statements.append(" ".join(a[2].split())),
-        )
+        _count_round_trips(args.backend, store.engine, statements)
     try:
         async with app.router.lifespan_context(app):
             tokens = []
@@ -165,20 +182,64 @@ async def run(args: argparse.Namespace, url_env: dict[str, str], accounts: list[
                 figures[kind] = {
                     "requests": sum(m["requests"] for m in measured),
                     "cpu_ms": statistics.median(m["cpu_ms"] for m in measured),
+                    "database_cpu_ms": statistics.median(m["database_cpu_ms"] for m in measured),
                     "wall_ms": statistics.median(m["wall_ms"] for m in measured),
                 }
-                if args.statements:
-                    statements.clear()
-                    who, (m, p, b) = plans[kind][0]
-                    await call(app, tokens[who], m, p, b)
-                    figures[kind]["statements"] = len(statements)
-                    print(f"--- {kind}", *statements, sep="\n", file=sys.stderr)
+                if args.statements:  # the request of the first few that sends the most
+                    traces = []
+                    for who, (m, p, b) in plans[kind][:8]:
+                        statements.clear()
+                        status, answer = await call(app, tokens[who], m, p, b)
+                        traces.append((len(statements), status, answer[:120], list(statements)))
+                    count, status, answer, trace = max(traces, key=lambda t: t[0])
+                    figures[kind]["statements"] = count
+                    print(f"--- {kind}: {status} {answer!r}", *trace, sep="\n", file=sys.stderr)
             base = figures["csrf"]["cpu_ms"]
             for kind in figures.values():
                 kind["cpu_ratio_to_csrf"] = round(kind["cpu_ms"] / max(base, 1e-6), 2)
             return figures
     finally:
         store.dispose()
+
+
+def _count_round_trips(backend: str, engine: Any, statements: list[str]) -> None:
+    """Records every statement the database driver sends, prepared reads and writes included
+    (they bypass SQLAlchemy). On PostgreSQL each is a round trip to the server: psycopg's
+    cursor executes and the commands it sends itself (``BEGIN``, ``COMMIT``, ``ROLLBACK``,
+    savepoints). On SQLite, the statements SQLAlchemy and the prepared paths run."""
+
+    def note(sql: Any) -> None:
+        text = sql.decode() if isinstance(sql, bytes) else str(sql)
+        statements.append(" ".join(text.split())[:300])
+
+    if backend == "postgresql":
+        import psycopg  # noqa: PLC0415
+        from psycopg._connection_base import BaseConnection  # noqa: PLC0415
+
+        execute, many = psycopg.Cursor.execute, psycopg.Cursor.executemany
+        command = BaseConnection._exec_command
+
+        def counted_execute(self: Any, query: Any, *a: Any, **k: Any) -> Any:
+            note(query)
+            return execute(self, query, *a, **k)
+
+        def counted_many(self: Any, query: Any, params: Any, *a: Any, **k: Any) -> Any:
+            params = list(params)
+            for _ in params:  # one round trip each, unless psycopg pipelines them
+                note(query)
+            return many(self, query, params, *a, **k)
+
+        def counted_command(self: Any, cmd: Any, *a: Any, **k: Any) -> Any:
+            note(cmd)
+            return command(self, cmd, *a, **k)
+
+        psycopg.Cursor.execute = counted_execute  # type: ignore[method-assign]
+        psycopg.Cursor.executemany = counted_many  # type: ignore[method-assign]
+        BaseConnection._exec_command = counted_command  # type: ignore[method-assign]
+        return
+    from sqlalchemy import event  # noqa: PLC0415
+
+    event.listen(engine, "before_cursor_execute", lambda *a: note(a[2]))
 
 
 async def _login(app: Any, body: bytes) -> str:

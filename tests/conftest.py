@@ -62,4 +62,5 @@ def store(store_settings: Settings) -> Iterator[Store]:
 
 @pytest.fixture
 def backend(store_settings: Settings) -> str:
-    return "postgresql" if "postgresql" in (store_settings.database_url or "") else "sqlite"
+    url = store_settings.database_url or ""
+    return "postgresql" if url.startswith("postgresql") else "sqlite"  # not the temp path's name

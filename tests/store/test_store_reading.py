@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from sqlalchemy import bindparam, func, select, update
 
 from safeshare.core.vocabulary import OrgKind
@@ -78,3 +79,63 @@ def test_a_writing_session_keeps_its_world_reads_only_inside_stable_world(store:
         assert not keeps_reads(session)
         fresh = rows(session, query, ["ngo-kept"])  # the block's reads are dropped
         assert [r.name for r in fresh] == ["X"]
+
+
+def test_a_reading_session_never_saves_changes(store: Store, backend: str) -> None:
+    """Unsaved ORM changes in a reading session fail the block on PostgreSQL (where it ends
+    with COMMIT) and are rolled back on SQLite: neither backend writes them."""
+    from safeshare.store.unit import ReadingSessionWriteError  # noqa: PLC0415
+
+    before = _count(store)
+    expected = (ReadingSessionWriteError,) if backend == "postgresql" else ()
+    try:
+        with store.reading() as session:
+            session.add(OrganisationRow(id="ngo-sneaky", kind="partner", name="S"))
+    except expected:
+        pass
+    assert _count(store) == before
+
+
+def test_postgresql_refuses_a_write_in_a_reading_session(store: Store, backend: str) -> None:
+    if backend != "postgresql":
+        return  # SQLite's reading transaction is a plain deferred BEGIN, rolled back at the end
+    from sqlalchemy.exc import InternalError  # noqa: PLC0415
+
+    _add(store, "ngo-ro")
+    with (
+        pytest.raises(InternalError, match="read-only transaction"),
+        store.reading() as session,
+    ):
+        session.execute(
+            update(OrganisationRow).where(OrganisationRow.id == "ngo-ro").values(name="X")
+        )
+    with store.reading() as session:
+        name = session.scalar(select(OrganisationRow.name).where(OrganisationRow.id == "ngo-ro"))
+    assert name is not None
+    assert name != "X"
+
+
+def test_prepared_statements_outlive_reads_on_postgresql(store: Store, backend: str) -> None:
+    """psycopg prepares a statement on the server after a few runs and forgets them all at a
+    ROLLBACK: reads end with COMMIT on PostgreSQL so that the server keeps them."""
+    from sqlalchemy import text  # noqa: PLC0415
+
+    if backend != "postgresql":
+        return
+    from safeshare.store import prepared  # noqa: PLC0415
+
+    query = select(OrganisationRow.__table__.c.id).where(
+        OrganisationRow.__table__.c.id == bindparam("id")
+    )
+    store.engine.dispose()  # a fresh pool: used one read at a time, it opens one connection
+    connections = set()
+    for _ in range(8):
+        with store.reading() as session:
+            prepared.fetch(session, query, {"id": "ngo-none"})
+            connections.add(id(session.connection().connection.driver_connection))
+    with store.reading() as session:
+        kept = session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+        on = id(session.connection().connection.driver_connection)
+    assert connections == {on}  # one pooled connection served every read
+    assert kept is not None
+    assert kept >= 1

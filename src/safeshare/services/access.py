@@ -29,15 +29,9 @@ from safeshare.services import holdings
 from safeshare.services.common import audit
 from safeshare.services.decisions import decide_unrecorded_in
 from safeshare.services.needs import active_need, cases_with_need
-from safeshare.services.world_loader import (
-    Q_ASSIGNED,
-    Q_ASSIGNED_AMONG,
-    Q_CASES,
-    Q_CASES_OF_SUBJECT,
-)
+from safeshare.services.world_loader import Q_ASSIGNED, Q_CASES, Q_CASES_OF
 from safeshare.store.models import CaseRow, StaffCaseRow, SubjectCategoryRow, SubjectRow
-from safeshare.store.prepared import fetch
-from safeshare.store.reads import rows
+from safeshare.store.reads import remember, rows
 from safeshare.store.unit import Store, record
 
 # The elements each kind of read touches (the engine decides on these).
@@ -271,17 +265,23 @@ def subject_access_in(
     first, assigned before needed), in the caller's transaction. None when refused or
     missing (audited)."""
     # A case names an existing person (a foreign key): no case, or no such person, is one
-    # answer, read in one statement.
-    cases = [(r.id, r.owner) for r in fetch(session, Q_CASES_OF_SUBJECT, {"subject": subject_id})]
-    if not cases:
+    # answer, read in one statement. Her cases are read whole, as the share's world reads
+    # them, and kept as each case's row (the check then decides on one of them): a session
+    # that keeps its reads reads them once.
+    found = rows(session, Q_CASES_OF, [subject_id])
+    if not found:
         denied_in(
             store, session, actor, object_type="subject", object_id=subject_id, codes=["not-found"]
         )
         return None
+    cases = [(r.id, r.owner) for r in found]
     ids = [c[0] for c in cases]
-    assigned = {
-        r.case_id for r in fetch(session, Q_ASSIGNED_AMONG, {"staff": actor.staff_id, "ids": ids})
-    }
+    links = rows(session, Q_ASSIGNED, [actor.staff_id], cases=ids)
+    assigned = {r.case_id for r in links}
+    for row in found:
+        remember(session, Q_CASES, [row.id], [row])
+        mine = [r for r in links if r.case_id == row.id]
+        remember(session, Q_ASSIGNED, [actor.staff_id], mine, cases=[row.id])
     needed = cases_with_need(session, actor.staff_id, at)
 
     def rank(item: tuple[str, str]) -> tuple[int, int, str]:

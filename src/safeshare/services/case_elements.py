@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from safeshare.crypto.errors import FieldDecryptionError
 from safeshare.services.common import NotFoundError, audit
+from safeshare.services.world_loader import Q_CASES_OF
+from safeshare.store import reads
 from safeshare.store.audit_log import now
 from safeshare.store.models import CaseRow
 from safeshare.store.models_sharing import CaseElementRow, SubjectKeyRow
@@ -106,9 +108,8 @@ def element_values(
     wanted = set(elements)
     for sid in subject_ids:
         own: dict[str, str | None] = {}
-        cases = session.scalars(
-            select(CaseRow.id).where(CaseRow.subject_id == sid, CaseRow.owner == owner)
-        ).all()
+        # The person's cases, as her world was read (kept by a session that keeps its reads).
+        cases = [r.id for r in reads.rows(session, Q_CASES_OF, [sid]) if r.owner == owner]
         if not cases or session.get(SubjectKeyRow, sid) is None:
             out[sid] = own
             continue

@@ -4,6 +4,7 @@ directory and generated when missing), public keys registered in the store (audi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,7 +22,9 @@ from safeshare.store.prepared import fetch
 from safeshare.store.unit import Store
 
 _KEYS = OrgPublicKeyRow.__table__
-Q_PUBLIC_KEYS = select(_KEYS.c.x25519, _KEYS.c.ed25519).where(_KEYS.c.org_id == bindparam("org"))
+Q_PUBLIC_KEYS = select(_KEYS.c.org_id, _KEYS.c.x25519, _KEYS.c.ed25519).where(
+    _KEYS.c.org_id.in_(bindparam("orgs", expanding=True))
+)
 
 
 class SharingSettings(Settings):
@@ -54,13 +57,17 @@ def organisation_exists(session: Session, org_id: str) -> bool:
 
 
 def public_keys_of(session: Session, org_id: str) -> OrgPublicKeys | None:
-    """The organisation's registered public keys, read in the session's transaction (every
-    referral reads both sides' keys: a prepared read, and the raw keys parsed once)."""
+    """The organisation's registered public keys, read in the session's transaction."""
+    return registered_keys(session, (org_id,)).get(org_id)
+
+
+def registered_keys(session: Session, org_ids: Sequence[str]) -> dict[str, OrgPublicKeys]:
+    """The registered public keys of these organisations (those that have some), read in the
+    session's transaction in one statement (every referral reads both sides' keys: a
+    prepared read, and the raw keys parsed once)."""
     session.flush()  # a registration made in this transaction is seen
-    found = fetch(session, Q_PUBLIC_KEYS, {"org": org_id})
-    if not found:
-        return None
-    return _parsed(org_id, bytes(found[0].x25519), bytes(found[0].ed25519))
+    found = fetch(session, Q_PUBLIC_KEYS, {"orgs": sorted(set(org_ids))})
+    return {r.org_id: _parsed(r.org_id, bytes(r.x25519), bytes(r.ed25519)) for r in found}
 
 
 @lru_cache(maxsize=256)
@@ -106,11 +113,26 @@ def ensure_org_keys(
 ) -> OrgPublicKeys:
     """The organisation's registered public keys; when none is registered, the key file's
     (generated in development, demo and test) is registered first."""
-    found = public_keys_of(session, org_id)
-    if found is not None:
-        return found
-    if not (keys.has(org_id) or keys.generate_missing):
-        raise NoPublicKeyError(f"organisation {org_id!r} has no registered public key")
-    public = keys.load(org_id).public()
-    put_public_keys(store, session, public, actor=actor)
-    return public
+    return ensure_keys_of(store, session, keys, (org_id,), actor=actor)[org_id]
+
+
+def ensure_keys_of(
+    store: Store,
+    session: Session,
+    keys: OrgKeyDirectory,
+    org_ids: Sequence[str],
+    *,
+    actor: str,
+) -> dict[str, OrgPublicKeys]:
+    """:func:`ensure_org_keys` for several organisations, their registered keys read at once.
+    Raises :class:`NoPublicKeyError` for the first (in order) that has none and no key file."""
+    found = registered_keys(session, org_ids)
+    for org_id in org_ids:
+        if org_id in found:
+            continue
+        if not (keys.has(org_id) or keys.generate_missing):
+            raise NoPublicKeyError(f"organisation {org_id!r} has no registered public key")
+        public = keys.load(org_id).public()
+        put_public_keys(store, session, public, actor=actor)
+        found[org_id] = public
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +21,7 @@ from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.crypto.packets import Packet, PacketHeader, PacketPayload, seal_packet
 from safeshare.services.case_elements import element_values
 from safeshare.services.common import NotFoundError, audit
-from safeshare.services.org_keys import ensure_org_keys
+from safeshare.services.org_keys import ensure_keys_of
 from safeshare.services.protocols import current_protocol
 from safeshare.sharing.payload import payload_from_decision
 from safeshare.store.audit_log import now
@@ -112,7 +113,11 @@ def subjects_of(session: Session, referral_id: str) -> tuple[str, ...]:
     return tuple(r.subject_id for r in fetch(session, Q_SUBJECTS_OF, {"referral": referral_id}))
 
 
-def info(session: Session, row: ReferralRow) -> ReferralInfo:
+def info(
+    session: Session, row: ReferralRow, *, subjects: Sequence[str] | None = None
+) -> ReferralInfo:
+    """The referral as the services answer it (``subjects``: its persons, when the caller
+    has just written them; otherwise read)."""
     return ReferralInfo(
         id=row.id,
         kind=row.kind,
@@ -122,7 +127,7 @@ def info(session: Session, row: ReferralRow) -> ReferralInfo:
         status=row.status,
         basis=row.basis,
         outcome=row.outcome,
-        subjects=subjects_of(session, row.id),
+        subjects=subjects_of(session, row.id) if subjects is None else tuple(sorted(subjects)),
         elements=tuple(json.loads(row.elements)),
         contact_method=row.contact_method,
         without_consent=row.without_consent,
@@ -212,8 +217,11 @@ def seal_into(
     today: date,
     values: dict[str, dict[str, str | None]] | None = None,
     approved_escalation: bool = False,
+    subjects: Sequence[str] | None = None,
 ) -> PacketPayload:
-    """Builds the payload (conditions applied), seals it to the recipient, stores it."""
+    """Builds the payload (conditions applied), seals it to the recipient, stores it. The
+    referral's persons left out of the packet are no longer its persons (``subjects``: its
+    persons, when the caller has just written them; otherwise read)."""
     if values is None:
         values = element_values(
             store,
@@ -235,9 +243,10 @@ def seal_into(
         approved_escalation=approved_escalation,
     )
     sender_keys = keys.load(request.sender)
-    ensure_org_keys(store, session, keys, request.sender, actor=actor)
-    recipient_public = ensure_org_keys(store, session, keys, request.recipient, actor=actor)
-    packet = seal_packet(payload, sender=sender_keys, recipient=recipient_public)
+    registered = ensure_keys_of(
+        store, session, keys, (request.sender, request.recipient), actor=actor
+    )
+    packet = seal_packet(payload, sender=sender_keys, recipient=registered[request.recipient])
     row.header = packet.header.canonical().decode()
     row.ciphertext = packet.ciphertext
     row.signature = packet.signature
@@ -245,7 +254,8 @@ def seal_into(
     row.elements = json.dumps(sorted(payload.element_names))
     row.status = "pending"
     row.sent_on = today
-    dropped = sorted(set(subjects_of(session, row.id)) - set(payload.subject_ids))
+    written = subjects_of(session, row.id) if subjects is None else subjects
+    dropped = sorted(set(written) - set(payload.subject_ids))
     if dropped:  # persons the conditions left out of the packet are not the referral's
         session.execute(Q_DROP_SUBJECTS, {"referral": row.id, "dropped": dropped})
     audit(

@@ -144,7 +144,8 @@ def create_referral_in(
         )
         escalation_id = _escalate(store, session, row, request, decision, actor=actor)
         return ReferralOutcome(decision, recorded.id, info(session, row), escalation_id)
-    seal_into(
+    written = tuple(sorted(set(decision.share_subjects)))  # the persons new_row wrote
+    payload = seal_into(
         store,
         session,
         keys,
@@ -155,8 +156,10 @@ def create_referral_in(
         actor=actor,
         today=today,
         values=values,
+        subjects=written,
     )
-    return ReferralOutcome(decision, recorded.id, info(session, row))
+    kept = set(written) & set(payload.subject_ids)  # the persons the packet holds
+    return ReferralOutcome(decision, recorded.id, info(session, row, subjects=sorted(kept)))
 
 
 def _escalate(

@@ -77,14 +77,6 @@ Q_RECORD_SUBJECTS = select(_RECORDS.c.subject_id).where(
     _RECORDS.c.id.in_(bindparam("ids", expanding=True))
 )
 Q_CONSENTS = _by_ids(_CONSENTS, "subject_id").order_by(_CONSENTS.c.seq)
-# A person's access check (services/access.py).
-Q_CASES_OF_SUBJECT = select(_CASES.c.id, _CASES.c.owner).where(
-    _CASES.c.subject_id == bindparam("subject")
-)
-Q_ASSIGNED_AMONG = select(_STAFF_CASES.c.case_id).where(
-    _STAFF_CASES.c.staff_id == bindparam("staff"),
-    _STAFF_CASES.c.case_id.in_(bindparam("ids", expanding=True)),
-)
 
 
 def _selected_subjects(session: Session, request: ShareRequest) -> set[str]:

@@ -68,6 +68,19 @@ def _lock_head(session: Session) -> AuditHeadRow:
     return head
 
 
+def _still_holds(mover: Any, transaction: Any) -> bool:
+    """Whether the head that ``mover`` (the transaction or savepoint that appended last in
+    this session) wrote is still the head for ``transaction``: ``mover`` is ``transaction``
+    itself or one of its enclosing transactions, all still open. Every append records its
+    own (innermost) transaction as the mover, so a head moved in a savepoint that was rolled
+    back, or in one released since, is never taken: the head is read again under its lock."""
+    while transaction is not None:
+        if transaction is mover:
+            return True
+        transaction = transaction.parent
+    return False
+
+
 def append_event(
     session: Session,
     *,
@@ -86,9 +99,10 @@ def append_event(
         if not isinstance(value, str | int | bool | type(None)):
             raise AuditDetailsError(f"audit detail {key!r} must be a scalar id, code or count")
     session.flush()  # the caller's pending rows first (the events' order is the chain's)
-    transaction = session.get_transaction()
+    # The innermost transaction: a savepoint's own (get_transaction() is the outermost).
+    transaction = session.get_nested_transaction() or session.get_transaction()
     known = session.info.get(HEAD_SEEN)
-    if known is not None and known[0] is transaction and not session.in_nested_transaction():
+    if known is not None and _still_holds(known[0], transaction):
         # This transaction holds the head's lock and moved it last: no other writer could.
         head_seq, head_hash = known[1], known[2]
     else:

@@ -30,6 +30,12 @@ POOL: dict[str, Any] = {"pool_size": 8, "max_overflow": 32}
 threads, and a connection opened and closed per request (SQLAlchemy's default keeps 5) costs
 more than the query it serves."""
 READ_ONLY = "safeshare_read_only"  # an execution option: this session only reads
+ENDS_READS_WITH_COMMIT = frozenset({"postgresql"})
+"""Databases on which a reading session ends with ``COMMIT`` rather than ``ROLLBACK``. The
+two are the same for a transaction the server keeps read-only, but psycopg forgets every
+prepared statement of the connection at a ``ROLLBACK`` (and sends ``DEALLOCATE ALL``): a
+server whose reads all rolled back would parse and plan each of its statements anew on
+every request. On SQLite a reading transaction is not read-only, so it is rolled back."""
 
 
 class UnsupportedDatabaseError(ValueError):
@@ -110,11 +116,14 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def read_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that only read, each on one snapshot: on SQLite a deferred transaction that
-    takes no write lock (see the module's note), on PostgreSQL ``REPEATABLE READ`` (a
-    transaction that only reads never fails there for it)."""
+    takes no write lock (see the module's note), on PostgreSQL ``REPEATABLE READ READ ONLY``
+    (a transaction that only reads never fails there for it, and the server refuses any
+    write in it, so that :meth:`~safeshare.store.unit.Store.reading` may end it with
+    ``COMMIT``: see :data:`ENDS_READS_WITH_COMMIT`)."""
     options: dict[str, Any] = {READ_ONLY: True}
     if engine.dialect.name == "postgresql":
         options["isolation_level"] = "REPEATABLE READ"
+        options["postgresql_readonly"] = True
     return sessionmaker(
         bind=engine.execution_options(**options),
         expire_on_commit=False,

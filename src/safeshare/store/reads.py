@@ -57,6 +57,21 @@ def _chunks(ids: Iterable[str], size: int = CHUNK) -> Iterable[list[str]]:
         yield ordered[i : i + size]
 
 
+def _key(query: Any, ids: Collection[str], params: dict[str, Any]) -> Any:
+    return (id(query), frozenset(ids), tuple(sorted((k, tuple(v)) for k, v in params.items())))
+
+
+def remember(
+    session: Session, query: Any, ids: Collection[str], found: Iterable[Any], **params: Any
+) -> None:
+    """Keeps ``found`` as what :func:`rows` would read for ``query`` with these ids, in a
+    session that keeps its reads (otherwise nothing): for rows already read by a wider query
+    on the same snapshot (a person's cases, read by person, are each case's row by id)."""
+    if keeps_reads(session):
+        seen: dict[Any, list[Any]] = session.info.setdefault(ROWS_SEEN, {})
+        seen[_key(query, ids, params)] = list(found)
+
+
 def rows(session: Session, query: Any, ids: Collection[str], **params: Any) -> list[Any]:
     """Every row of ``query`` for these ids, ``CHUNK`` ids at a time. A reading session (one
     snapshot, no writes) keeps what it read: a request deciding twice about one person (the
@@ -68,7 +83,7 @@ def rows(session: Session, query: Any, ids: Collection[str], **params: Any) -> l
     key: Any = None
     if keeps_reads(session):
         seen = session.info.setdefault(ROWS_SEEN, {})
-        key = (id(query), frozenset(ids), tuple(sorted((k, tuple(v)) for k, v in params.items())))
+        key = _key(query, ids, params)
         if key in seen:
             return list(seen[key])  # a copy: callers may extend what they get
     for chunk in _chunks(ids):

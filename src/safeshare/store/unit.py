@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from safeshare.store.audit_log import CheckpointSigner
+from safeshare.store.database import ENDS_READS_WITH_COMMIT
 from safeshare.store.fields import Sealer
 from safeshare.store.writer_lock import WriterLock
 
@@ -36,6 +37,10 @@ def record(session: Session, write: Callable[[Session], T]) -> T | None:
         return write(session)
     pending.append(write)
     return None
+
+
+class ReadingSessionWriteError(RuntimeError):
+    """A session of :meth:`Store.reading` was given changes to save: reads never write."""
 
 
 @dataclass
@@ -72,11 +77,22 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for reads (rolled back at the end). On SQLite it holds no write lock:
-        it sees one snapshot while writers go on."""
-        with (self.readers or self.sessions)() as session:
+        """A session for reads, ended without writing anything: rolled back, or on PostgreSQL,
+        where its transaction is ``READ ONLY`` (the server refuses a write), committed when
+        the block ends without error (see
+        :data:`~safeshare.store.database.ENDS_READS_WITH_COMMIT`). On SQLite it holds no
+        write lock: it sees one snapshot while writers go on."""
+        readers = self.readers
+        with (readers or self.sessions)() as session:
             session.info[READ_ONLY_SESSION] = True
             yield session
+            if readers is not None and self.engine.dialect.name in ENDS_READS_WITH_COMMIT:
+                if session.new or session.dirty or session.deleted:
+                    raise ReadingSessionWriteError(
+                        "a reading session holds unsaved changes: writes go through "
+                        "Store.transaction()"
+                    )
+                session.commit()
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:
