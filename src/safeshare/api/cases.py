@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from sqlalchemy import select
 
 from safeshare.api.answers import json_answer, on_event_loop
@@ -96,10 +96,11 @@ def case_statistics(principal: Aggregates, store: StoreDep, clock: ClockDep) -> 
 
 @router.get("/api/cases/{case_id}", response_model=CaseOut)
 @on_event_loop
-def get_case(case_id: PathId, principal: Reader, store: StoreDep, clock: ClockDep) -> Response:
+def get_case(case_id: PathId, principal: Reader, request: Request) -> Response:
     """A case, with the elements need-to-know allows. The access is decided and read on one
     snapshot; its audit event is written before the answer."""
-    return json_answer(read_case(case_id, principal, store, clock))
+    state = request.app.state  # not dependencies: each costs as much as the lookup they do
+    return json_answer(read_case(case_id, principal, state.store, state.clock))
 
 
 def read_case(case_id: str, principal: Principal, store: Store, clock: Clock) -> CaseOut:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
 from safeshare.api.answers import json_answer
-from safeshare.api.deps import Clock, ClockDep, Principal, StoreDep, not_found, require
+from safeshare.api.deps import Clock, Principal, not_found, require
 from safeshare.api.schemas_decisions import DecisionOut, ShareRequestIn
 from safeshare.core.request import Circumstance, Selection, ShareRequest
 from safeshare.core.vocabulary import STANDARD_ELEMENTS
@@ -43,12 +43,13 @@ def _unprocessable(field: str, msg: str) -> RequestValidationError:
 
 
 @router.post("", response_model=DecisionOut)
-async def evaluate(
-    body: ShareRequestIn, principal: Evaluator, store: StoreDep, clock: ClockDep
-) -> Response:
+async def evaluate(body: ShareRequestIn, principal: Evaluator, request: Request) -> Response:
     """Decides a share from your organisation (evaluation only) and records the decision.
     The access checks and the decision are made on one snapshot; their records (the
     decision, the audit events) are written before the answer."""
+    state = request.app.state  # not dependencies: each costs as much as the lookup they do
+    store: Store = state.store
+    clock: Clock = state.clock
     if body.select is not None:  # a selection may cover thousands of cases: a thread's work
         return await run_in_threadpool(_evaluate, body, principal, store, clock)
     return _evaluate(body, principal, store, clock)  # named subjects: bounded, run in place

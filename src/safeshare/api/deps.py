@@ -125,7 +125,13 @@ async def current_principal(request: Request) -> Principal:
     read, answered on the event loop; a write (touching or ending a session, an API token)
     goes to the thread pool. The store, clock and policy are read off the app's state here
     rather than as dependencies of their own: this runs on every request, and each
-    dependency FastAPI resolves costs about as much as the session lookup."""
+    dependency FastAPI resolves costs about as much as the session lookup. Resolved once per
+    request: the role checks below call it themselves (one dependency rather than two), and
+    a second call (an endpoint asking for the principal beside a role check) is answered
+    from the request's state."""
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     found = credential(request)
     if found is None:
         raise unauthenticated()
@@ -187,13 +193,15 @@ async def _refuse(request: Request, store: Store, principal: Principal, code: st
 
 # The checks below are coroutines: they only compare values (a refusal's audit write goes to
 # the thread pool), so FastAPI runs them on the event loop instead of a thread of their own.
+# Each takes only the request and finds the caller itself: one dependency, not two.
 
 
 def require_role(*roles: Role | str) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting only these roles (others get the audited 404)."""
     allowed = frozenset(Role(r) for r in roles)
 
-    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
+    async def dependency(request: Request) -> Principal:
+        principal = await current_principal(request)
         if principal.role not in allowed:
             raise await _refuse(request, request.app.state.store, principal, "role-not-allowed")
         return principal
@@ -204,7 +212,8 @@ def require_role(*roles: Role | str) -> Callable[..., Awaitable[Principal]]:
 def require_scope(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     """A dependency refusing API tokens without ``scope`` (people's sessions pass)."""
 
-    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
+    async def dependency(request: Request) -> Principal:
+        principal = await current_principal(request)
         if not principal.has_scope(scope):
             raise await _refuse(request, request.app.state.store, principal, "scope-missing")
         return principal
@@ -216,7 +225,8 @@ def require(*roles: Role | str, scope: Scope | None = None) -> Callable[..., Awa
     """Role and (for API tokens) scope in one dependency."""
     allowed = frozenset(Role(r) for r in roles)
 
-    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
+    async def dependency(request: Request) -> Principal:
+        principal = await current_principal(request)
         if principal.role not in allowed:
             raise await _refuse(request, request.app.state.store, principal, "role-not-allowed")
         if scope is not None and not principal.has_scope(scope):

@@ -35,6 +35,7 @@ from safeshare.services.referrals import (
 )
 from safeshare.services.roles import Role, Scope
 from safeshare.sharing.payload import NotShareableError
+from safeshare.store.unit import Store
 
 router = APIRouter(prefix="/api/referrals", tags=["referrals"])
 STAFF = (Role.CASEWORKER, Role.SUPERVISOR, Role.DP_FOCAL_POINT)
@@ -126,13 +127,13 @@ def _conflict(message: str) -> HTTPException:
 
 @router.post("", response_model=ReferralOut, status_code=status.HTTP_201_CREATED)
 @on_event_loop
-def create(
-    body: ReferralIn, principal: Writer, store: StoreDep, keys: KeysDep, clock: ClockDep
-) -> Response:
+def create(body: ReferralIn, principal: Writer, http: Request) -> Response:
     """Sends a referral from your organisation: decided by the engine from the store; on
     allow the packet holds only what may go, with the conditions applied; on escalate it
     waits for the data protection focal point; on deny nothing is sent."""
-    at = clock()
+    store: Store = http.app.state.store  # not dependencies: each costs as much as its work
+    keys = org_keys_of(http)
+    at = http.app.state.clock()
     circumstance = None
     if body.circumstance is not None:
         circumstance = Circumstance(
