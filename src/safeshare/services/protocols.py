@@ -19,6 +19,7 @@ from safeshare.scenario import load_protocol_file as read_protocol_file
 from safeshare.services.common import NotFoundError, audit
 from safeshare.services.registry import upsert_organisation
 from safeshare.store import mapping
+from safeshare.store import reference as reference_data
 from safeshare.store.audit_log import now
 from safeshare.store.models import EndorsementRow, ProtocolVersionRow
 from safeshare.store.prepared import fetch
@@ -81,6 +82,8 @@ def current_protocol(session: Session) -> tuple[Protocol, str] | None:
     value is kept per (version id, content hash, endorsers): each call still reads which
     version is current and who endorsed it."""
     found = session.info.get(CURRENT_SEEN)
+    if found is None and reference_data.prefetch(session):  # PostgreSQL: one statement
+        found = session.info[CURRENT_SEEN]
     if found is None:
         found = fetch(session, Q_CURRENT)
         if keeps_reads(session):  # one snapshot: the answer cannot change

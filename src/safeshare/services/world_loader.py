@@ -25,6 +25,7 @@ from safeshare.core.vocabulary import Category
 from safeshare.core.world import Organisation, Protocol, World
 from safeshare.services.protocols import current_protocol
 from safeshare.store import mapping
+from safeshare.store import reference as reference_data
 from safeshare.store.models import (
     AssessmentRow,
     CaseRow,
@@ -159,6 +160,8 @@ def reference(session: Session) -> tuple[list[Organisation], dict[str, Category]
     session: a request that decides twice (an access check, then the share) reads them
     once."""
     kept: list[Organisation] | None = session.info.get(REFERENCE)
+    if kept is None and reference_data.prefetch(session):  # PostgreSQL: one statement
+        kept = session.info[REFERENCE]
     if kept is None:
         kept = [mapping.organisation(r) for r in fetch(session, Q_ORGANISATIONS)]
         if keeps_reads(session):
