@@ -72,6 +72,12 @@ def remember(
         seen[_key(query, ids, params)] = list(found)
 
 
+def is_kept(session: Session, query: Any, ids: Collection[str], **params: Any) -> bool:
+    """Whether :func:`rows` would answer this read from what the session kept."""
+    seen: dict[Any, list[Any]] = session.info.get(ROWS_SEEN, {})
+    return _key(query, ids, params) in seen
+
+
 def rows(session: Session, query: Any, ids: Collection[str], **params: Any) -> list[Any]:
     """Every row of ``query`` for these ids, ``CHUNK`` ids at a time. A reading session (one
     snapshot, no writes) keeps what it read: a request deciding twice about one person (the
