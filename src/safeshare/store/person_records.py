@@ -16,6 +16,7 @@ from collections import namedtuple
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Date, DateTime, LargeBinary, Select
@@ -62,9 +63,14 @@ class Part:
             f'FROM {table} t WHERE t."{self.by}" = ANY(%(ids)s))'
         )
 
-    def rows(self, found: list[list[Any]]) -> list[Any]:
+    @cached_property
+    def _shape(self) -> tuple[Any, list[Callable[[Any], Any] | None]]:
+        """The row type (named as the query's columns) and each column's decoder, made once."""
         make = namedtuple("PreparedRow", [str(c.key) for c in self.columns])  # type: ignore[misc]
-        decoders = [_decoder(c) for c in self.columns]
+        return make, [_decoder(c) for c in self.columns]
+
+    def rows(self, found: list[list[Any]]) -> list[Any]:
+        make, decoders = self._shape
         return [
             make(*[v if d is None or v is None else d(v) for d, v in zip(decoders, r, strict=True)])
             for r in found
