@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Date, DateTime, LargeBinary, Select
 from sqlalchemy.orm import Session
 
+from safeshare.store.prepared import postgresql_row
 from safeshare.store.reads import CHUNK, is_kept, keeps_reads, remember
 
 
@@ -95,16 +96,9 @@ class PersonRecords:
             return False
         if any(is_kept(session, p.query, ids) for p in self.parts):
             return False
-        conn = session.connection()
-        driver = conn.connection.driver_connection
-        if conn.dialect.name != "postgresql" or driver is None:
+        found = postgresql_row(session, self.sql, {"ids": ids})
+        if found is None:
             return False
-        cursor = driver.cursor()
-        try:
-            cursor.execute(self.sql, {"ids": ids})
-            found = cursor.fetchone()
-        finally:
-            cursor.close()
         for part, value in zip(self.parts, found, strict=True):
             remember(session, part.query, ids, part.rows(value))
         return True

@@ -204,6 +204,25 @@ def fetch(
     return _run(plan, conn.dialect, driver, given)
 
 
+def postgresql_row(
+    session: Session, sql: str, params: Mapping[str, Any] | None = None
+) -> tuple[Any, ...] | None:
+    """The first row of a fixed PostgreSQL statement (a module's constant, values bound), run
+    on the session connection's cursor in its transaction, values as psycopg gives them (JSON
+    parsed); None on another database, where the caller reads another way."""
+    conn = session.connection()
+    driver = conn.connection.driver_connection
+    if conn.dialect.name != "postgresql" or driver is None:
+        return None
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql, dict(params or {}))
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return None if row is None else tuple(row)
+
+
 _WRITES: dict[tuple[Any, str, tuple[str, ...]], _Plan | None] = {}
 _WRITE_VALUES = (str, int, bytes, type(None))
 

@@ -26,6 +26,7 @@ from safeshare.store.models import (
     OrganisationRow,
     ProtocolVersionRow,
 )
+from safeshare.store.prepared import postgresql_row
 from safeshare.store.reads import (
     CURRENT_PROTOCOL,
     OPERATION_ELEMENTS,
@@ -67,18 +68,10 @@ def prefetch(session: Session) -> bool:
     statement and keeps them. True when it did (the separate reads then find them kept)."""
     if session.info.get(WORLD_REFERENCE) is not None or not keeps_reads(session):
         return False
-    conn = session.connection()
-    if conn.dialect.name != "postgresql":
+    found = postgresql_row(session, REFERENCE_SQL)
+    if found is None:
         return False
-    driver = conn.connection.driver_connection
-    if driver is None:
-        return False
-    cursor = driver.cursor()
-    try:
-        cursor.execute(REFERENCE_SQL)
-        organisations, elements, current = cursor.fetchone()
-    finally:
-        cursor.close()
+    organisations, elements, current = found
     values: list[Any] = [OrganisationValues(*o) for o in organisations]  # rows, by name
     session.info[WORLD_REFERENCE] = [mapping.organisation(o) for o in values]
     session.info[OPERATION_ELEMENTS] = {e[0]: Category(e[1]) for e in elements}
