@@ -1,6 +1,7 @@
-"""The audit chain inside savepoints. An append reuses the head its own transaction (or an
-enclosing one, still open) wrote last instead of reading it again under its lock; a head moved
-in a savepoint that was rolled back must never be reused. Random programs of appends, nested
+"""The audit chain inside savepoints. An event is appended at once (``append_event``) or
+deferred to the commit (``defer_event``): a deferred event appended in a savepoint that is
+rolled back must go with it, one appended in a savepoint released must stay, and the chain's
+order is the order of the calls either way. Random programs of both kinds of appends, nested
 savepoints, releases and rollbacks, each committed or rolled back as a whole: afterwards the
 chain verifies, holds exactly the events that were kept, in order, and the head row is its
 last link. SQLite, and PostgreSQL when SAFESHARE_TEST_POSTGRES_URL is set."""
@@ -10,9 +11,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from safeshare.store import audit_log
@@ -25,26 +28,30 @@ class Block:
     """Appends, then inner blocks, then more appends; a savepoint unless it is the outer
     transaction, released (kept) or rolled back."""
 
-    before: int
+    before: tuple[bool, ...]  # each append: deferred (True) or at once
     inner: tuple[Block, ...]
-    after: int
+    after: tuple[bool, ...]
     kept: bool
 
 
 def _blocks(depth: int) -> st.SearchStrategy[Block]:
     inner = st.just(()) if depth == 0 else st.lists(_blocks(depth - 1), max_size=2).map(tuple)
-    return st.builds(Block, st.integers(0, 2), inner, st.integers(0, 2), st.booleans())
+    appends = st.lists(st.booleans(), max_size=2).map(tuple)
+    return st.builds(Block, appends, inner, appends, st.booleans())
+
+
+def _append(session: Session, deferred: bool, action: str) -> None:
+    append = audit_log.defer_event if deferred else audit_log.append_event
+    append(session, actor="t", action=action, object_type="test", object_id=action)
 
 
 def _run(session: Session, block: Block, names: itertools.count[int], kept: list[str]) -> None:
     """Runs the block's appends in the current (sub)transaction; ``kept`` gets the actions
     of the events this block keeps, in order."""
     mine: list[str] = []
-    for _ in range(block.before):
+    for deferred in block.before:
         action = f"a{next(names)}"
-        audit_log.append_event(
-            session, actor="t", action=action, object_type="test", object_id=action
-        )
+        _append(session, deferred, action)
         mine.append(action)
     for inner in block.inner:
         inner_kept: list[str] = []
@@ -55,11 +62,9 @@ def _run(session: Session, block: Block, names: itertools.count[int], kept: list
             mine.extend(inner_kept)
         else:
             savepoint.rollback()
-    for _ in range(block.after):
+    for deferred in block.after:
         action = f"a{next(names)}"
-        audit_log.append_event(
-            session, actor="t", action=action, object_type="test", object_id=action
-        )
+        _append(session, deferred, action)
         mine.append(action)
     kept.extend(mine)
 
@@ -129,3 +134,66 @@ def test_a_head_moved_in_a_rolled_back_savepoint_is_read_again(store: Store) -> 
 
 class _Abandoned(Exception):
     """Rolls a whole program back."""
+
+
+def test_a_deferred_event_leaves_the_head_unlocked_until_the_commit(
+    store: Store, backend: str
+) -> None:
+    """What deferring is for: while the transaction goes on after its event, another
+    writer can still take the chain's head (on PostgreSQL, ``FOR UPDATE NOWAIT`` from a
+    second connection succeeds); an event appended at once holds it to the end."""
+    if backend != "postgresql":
+        return  # SQLite's writer holds the whole database from BEGIN IMMEDIATE: no row lock
+    with store.transaction() as session:
+        audit_log.defer_event(session, actor="t", action="later", object_type="test", object_id="1")
+        assert _head_is_free(store)
+        audit_log.append_event(session, actor="t", action="now", object_type="test", object_id="2")
+        assert not _head_is_free(store)
+    assert _head_is_free(store)
+    with store.reading() as session:
+        actions = [e.action for e in audit_log.read_events(session, after=0, limit=100_000)]
+    assert actions[-2:] == ["later", "now"]
+
+
+def _head_is_free(store: Store) -> bool:
+    with store.engine.connect() as other:
+        try:
+            other.execute(text("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE NOWAIT")).all()
+        except OperationalError:
+            return False
+        finally:
+            other.rollback()
+    return True
+
+
+def test_a_transaction_reads_its_own_deferred_events(store: Store) -> None:
+    with store.transaction() as session:
+        audit_log.defer_event(session, actor="t", action="mine", object_type="test", object_id="7")
+        found = audit_log.events_about(session, objects=[("test", "7")])
+        assert [e.action for e in found] == ["mine"]
+    with store.reading() as session:
+        assert [e.action for e in audit_log.events_about(session, objects=[("test", "7")])] == [
+            "mine"
+        ]
+
+
+def test_a_reading_session_refuses_an_audit_event(store: Store) -> None:
+    """A reading session never writes: an event appended there would be lost silently."""
+    with store.reading() as session, pytest.raises(audit_log.AuditInReadingSessionError):
+        audit_log.defer_event(session, actor="t", action="x", object_type="test", object_id="1")
+
+
+def test_a_rolled_back_transaction_writes_none_of_its_deferred_events(store: Store) -> None:
+    """The same session, one transaction rolled back, then another committed: only the
+    second's event is written."""
+    with store.sessions() as session:
+        session.begin()
+        audit_log.defer_event(session, actor="t", action="gone", object_type="test", object_id="9")
+        session.rollback()
+        session.begin()
+        audit_log.defer_event(session, actor="t", action="kept", object_type="test", object_id="9")
+        session.commit()
+    with store.reading() as session:
+        found = audit_log.events_about(session, objects=[("test", "9")])
+        assert [e.action for e in found] == ["kept"]
+        assert audit_log.verify(session, store.public_keys).ok

@@ -39,7 +39,7 @@ from safeshare.core.vocabulary import (
     ConsentStage,
     GivenBy,
 )
-from safeshare.services.common import audit
+from safeshare.services.common import audit_now
 from safeshare.services.import_checks import (
     CellError,
     age_years,
@@ -383,7 +383,7 @@ def import_file(
             importer.flush()
         if progress:
             progress(rows)
-        seq = audit(
+        seq = audit_now(
             store,
             session,
             actor=actor,

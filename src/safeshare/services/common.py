@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Unpack
 
 from sqlalchemy.orm import Session
 
-from safeshare.store.audit_log import Scalar, append_event
+from safeshare.store.audit_append import EventFields, append_event, defer_event
 from safeshare.store.unit import Store
 
 
@@ -20,27 +20,17 @@ class AlreadyExistsError(ValueError):
     """An id is already taken: records are never silently overwritten."""
 
 
-def audit(
-    store: Store,
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    codes: Iterable[str] = (),
-    details: Mapping[str, Scalar] | None = None,
-) -> int:
-    return append_event(
-        session,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        codes=codes,
-        details=details,
-        signer=store.signer,
-    )
+def audit(store: Store, session: Session, **fields: Unpack[EventFields]) -> None:
+    """An audit event (actor, action, object_type, object_id, codes, details), written when
+    the caller's transaction commits and rolled back with it: the chain's head is locked for
+    the commit only (see :mod:`safeshare.store.audit_append`)."""
+    defer_event(session, signer=store.signer, **fields)
+
+
+def audit_now(store: Store, session: Session, **fields: Unpack[EventFields]) -> int:
+    """:func:`audit` written at once, for a caller that needs the event's seq; the chain's
+    head stays locked until the transaction ends."""
+    return append_event(session, signer=store.signer, **fields)
 
 
 def utc(at: datetime | None) -> datetime:

@@ -39,7 +39,6 @@ class RecordedDecision:
     id: str
     decision: Decision
     protocol_version_id: str | None
-    audit_seq: int | None  # None in a recorded read: the event is appended when it ends
 
 
 def request_summary(request: Request, protocol: Protocol) -> dict[str, Any]:
@@ -124,9 +123,9 @@ def decide_request_in(
         "protocol_version_id": version_id,
     }
 
-    def write(writer: Session) -> int:
+    def write(writer: Session) -> None:
         writer.connection().execute(Q_INSERT_DECISION, row)
-        return audit(
+        audit(
             store,
             writer,
             actor=actor,
@@ -141,8 +140,8 @@ def decide_request_in(
             },
         )
 
-    seq = record(session, write)
-    return RecordedDecision(decision_id, decision, version_id, seq)
+    record(session, write)
+    return RecordedDecision(decision_id, decision, version_id)
 
 
 def decide_request(

@@ -16,7 +16,7 @@ from sqlalchemy import Table, bindparam, select
 
 from safeshare.crypto.fields import FieldCipher
 from safeshare.crypto.keyring import Keyring
-from safeshare.services.common import audit
+from safeshare.services.common import audit_now
 from safeshare.store.fields import Sealer
 from safeshare.store.models import ENCRYPTED_COLUMNS, Base
 from safeshare.store.models_sharing import SHARING_ENCRYPTED_COLUMNS
@@ -76,7 +76,7 @@ def rotate_field_keys(store: Store, keyring: Keyring, *, actor: str) -> Rotation
                     session.connection().execute(stmt, updates)
                     counts[f"{table_name}.{column}"] += len(updates)
         total = sum(counts.values())
-        seq = audit(
+        seq = audit_now(
             store,
             session,
             actor=actor,

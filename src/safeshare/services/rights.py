@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from safeshare.core.request import SubjectAccessRequest
 from safeshare.core.vocabulary import EXCEPTIONAL_PURPOSES, GeneralPurpose
 from safeshare.services.case_elements import shred_subject
-from safeshare.services.common import NotFoundError, audit
+from safeshare.services.common import NotFoundError, audit, audit_now
 from safeshare.services.decisions import decide_request_in
 from safeshare.services.referral_store import recipient_can_see
 from safeshare.store.audit_log import now
@@ -234,7 +234,7 @@ def erase_subject(store: Store, subject_id: str, *, actor: str, today: date) -> 
                 session.add(notice)
                 notices.append(notice.id)
         session.flush()
-        seq = audit(
+        seq = audit_now(
             store,
             session,
             actor=actor,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from safeshare.core.vocabulary import STANDARD_ELEMENTS
 from safeshare.core.world import World
 from safeshare.scenario import load_scenario
-from safeshare.services.common import audit
+from safeshare.services.common import audit_now
 from safeshare.services.protocols import put_endorsement, put_protocol
 from safeshare.services.registry import insert_case, insert_staff, insert_subject
 from safeshare.store import ledger, mapping
@@ -117,7 +117,7 @@ def import_world(store: Store, world: World, *, actor: str, source: str = "") ->
             staff=len(world.staff),
             records=len(world.records),
         )
-        seq = audit(
+        seq = audit_now(
             store,
             session,
             actor=actor,

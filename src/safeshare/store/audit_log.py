@@ -1,163 +1,65 @@
-"""The tamper-evident audit log, in the caller's transaction.
-
-Every event is a link of a hash chain (:mod:`safeshare.audit.chain`). Appending locks the single
-chain-head row first (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the transaction
-already began with ``BEGIN IMMEDIATE``, which serialises writers), so two writers can never
-both extend the same head. Events hold ids and codes, never personal data in clear: details
-are checked to be flat scalars and the caller passes ids only.
+"""The tamper-evident audit log: reading it, verifying it, signing checkpoints. Appending is
+:mod:`safeshare.store.audit_append` (its names are given here too). Every reader writes the
+session's deferred events first, so that a transaction reads its own.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from safeshare.audit import chain
-from safeshare.store.models import AuditCheckpointRow, AuditEventRow, AuditHeadRow
-from safeshare.store.prepared import fetch, write
-
-HEAD_ID = 1
-OBJECT_ID_MAX = 200  # the index column's width (a longer object id is indexed by its prefix)
-Scalar = str | int | bool | None
-
-
-class AuditDetailsError(ValueError):
-    """Audit details must be flat scalars (ids, codes, counts): never free text or records."""
-
-
-@dataclass(frozen=True)
-class CheckpointSigner:
-    """The Ed25519 key that signs checkpoints, and how often to sign one."""
-
-    private_key: Any
-    key_id: str
-    every: int = 1000
-    public_keys: Mapping[str, Any] = field(default_factory=dict)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(at: datetime) -> str:
-    return chain.utc_timestamp(at)
-
-
-HEAD_SEEN = "safeshare.audit_head"  # (the transaction, the head it wrote)
-_HEAD: Any = AuditHeadRow.__table__
-_EVENTS: Any = AuditEventRow.__table__
-Q_HEAD_FOR_UPDATE = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
-Q_INSERT_EVENT = _EVENTS.insert()
-Q_MOVE_HEAD = (
-    _HEAD.update()
-    .where(_HEAD.c.id == HEAD_ID)
-    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+from safeshare.store.audit_append import (
+    HEAD_ID,
+    OBJECT_ID_MAX,
+    PENDING_EVENTS,
+    Q_HEAD_FOR_UPDATE,
+    Q_INSERT_EVENT,
+    Q_MOVE_HEAD,
+    READ_ONLY_SESSION,
+    AuditDetailsError,
+    AuditInReadingSessionError,
+    CheckpointSigner,
+    PendingEvent,
+    Scalar,
+    append_event,
+    defer_event,
+    flush_events,
+    now,
+    write_checkpoint,
 )
+from safeshare.store.models import AuditCheckpointRow, AuditEventRow, AuditHeadRow
+
+__all__ = [
+    "HEAD_ID",
+    "OBJECT_ID_MAX",
+    "PENDING_EVENTS",
+    "Q_HEAD_FOR_UPDATE",
+    "Q_INSERT_EVENT",
+    "Q_MOVE_HEAD",
+    "READ_ONLY_SESSION",
+    "AuditDetailsError",
+    "AuditInReadingSessionError",
+    "CheckpointSigner",
+    "PendingEvent",
+    "Scalar",
+    "append_event",
+    "defer_event",
+    "flush_events",
+    "now",
+]
 
 
 def _lock_head(session: Session) -> AuditHeadRow:
+    flush_events(session)
     head = session.execute(
         select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).with_for_update()
     ).scalar_one()
     return head
-
-
-def _still_holds(mover: Any, transaction: Any) -> bool:
-    """Whether the head that ``mover`` (the transaction or savepoint that appended last in
-    this session) wrote is still the head for ``transaction``: ``mover`` is ``transaction``
-    itself or one of its enclosing transactions, all still open. Every append records its
-    own (innermost) transaction as the mover, so a head moved in a savepoint that was rolled
-    back, or in one released since, is never taken: the head is read again under its lock."""
-    while transaction is not None:
-        if transaction is mover:
-            return True
-        transaction = transaction.parent
-    return False
-
-
-def append_event(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    codes: Iterable[str] = (),
-    details: Mapping[str, Scalar] | None = None,
-    signer: CheckpointSigner | None = None,
-    at: datetime | None = None,
-) -> int:
-    """Appends one event to the chain inside the caller's transaction; returns its seq."""
-    clean = dict(details or {})
-    for key, value in clean.items():
-        if not isinstance(value, str | int | bool | type(None)):
-            raise AuditDetailsError(f"audit detail {key!r} must be a scalar id, code or count")
-    session.flush()  # the caller's pending rows first (the events' order is the chain's)
-    # The innermost transaction: a savepoint's own (get_transaction() is the outermost).
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    known = session.info.get(HEAD_SEEN)
-    if known is not None and _still_holds(known[0], transaction):
-        # This transaction holds the head's lock and moved it last: no other writer could.
-        head_seq, head_hash = known[1], known[2]
-    else:
-        (head_seq, head_hash), *_ = fetch(session, Q_HEAD_FOR_UPDATE)
-    prev_hash = bytes(head_hash) if head_seq else chain.GENESIS_HASH
-    seq = int(head_seq) + 1
-    stamp = _iso(at or now())
-    body = chain.AuditEventBody(
-        seq=seq,
-        at=stamp,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        codes=tuple(sorted(set(codes))),
-        details=clean,
-    )
-    body_bytes, new_hash = chain.next_link(prev_hash, body)
-    subject = clean.get("subject")
-    if not isinstance(subject, str) or not subject:
-        subject = object_id if object_type == "subject" else None
-    write(
-        session,
-        Q_INSERT_EVENT,
-        {
-            "seq": seq,
-            "body": body_bytes,
-            "prev_hash": prev_hash,
-            "hash": new_hash,
-            "object_type": object_type[:64] or None,
-            "object_id": object_id[:OBJECT_ID_MAX] or None,
-            "subject_id": subject[:64] if subject else None,
-        },
-    )
-    write(session, Q_MOVE_HEAD, {"new_seq": seq, "new_hash": new_hash})
-    session.info[HEAD_SEEN] = (transaction, seq, new_hash)
-    # The ORM's copy of the head (if loaded in this session) is now stale.
-    cached = session.identity_map.get(session.identity_key(AuditHeadRow, (HEAD_ID,)))
-    if cached is not None:
-        session.expire(cached)
-    if signer is not None and seq % signer.every == 0:
-        _write_checkpoint(session, signer, seq, new_hash, stamp)
-    return seq
-
-
-def _write_checkpoint(
-    session: Session, signer: CheckpointSigner, seq: int, head_hash: bytes, stamp: str
-) -> AuditCheckpointRow:
-    cp = chain.sign_checkpoint(signer.private_key, signer.key_id, seq, head_hash, stamp)
-    row = AuditCheckpointRow(
-        seq=cp.seq, head_hash=cp.head_hash, at=cp.at, key_id=cp.key_id, signature=cp.signature
-    )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def checkpoint(session: Session, signer: CheckpointSigner) -> AuditCheckpointRow | None:
@@ -169,10 +71,11 @@ def checkpoint(session: Session, signer: CheckpointSigner) -> AuditCheckpointRow
     existing = session.get(AuditCheckpointRow, head.seq)
     if existing is not None:
         return existing
-    return _write_checkpoint(session, signer, head.seq, head.hash, _iso(now()))
+    return write_checkpoint(session, signer, head.seq, head.hash, chain.utc_timestamp(now()))
 
 
 def event_rows(session: Session) -> Sequence[tuple[int, bytes, bytes, bytes]]:
+    flush_events(session)
     rows = session.execute(
         select(
             AuditEventRow.seq, AuditEventRow.body, AuditEventRow.prev_hash, AuditEventRow.hash
@@ -191,6 +94,7 @@ def stream_event_rows(
     """Every event row in seq order, streamed in constant memory (for verification): the
     driver's own cursor, server-side on PostgreSQL, read ``batch`` rows at a time; no ORM
     and no per-row conversion unless the driver returns ``memoryview`` (then bytes)."""
+    flush_events(session)
     conn = session.connection()
     pooled = conn.connection
     if conn.dialect.name == "postgresql":
@@ -212,6 +116,7 @@ def stream_event_rows(
 
 
 def checkpoints(session: Session) -> list[Any]:
+    flush_events(session)
     rows = session.scalars(select(AuditCheckpointRow).order_by(AuditCheckpointRow.seq)).all()
     return [
         chain.Checkpoint(
@@ -229,11 +134,13 @@ def verify(session: Session, public_keys: Mapping[str, Any]) -> Any:
     """Checks the whole chain and every checkpoint: a ``chain.VerificationResult``."""
     from safeshare.store.audit_verify import verify_fast  # noqa: PLC0415 - it imports this module
 
+    flush_events(session)
     return verify_fast(session, public_keys)
 
 
 def read_events(session: Session, after: int = 0, limit: int = 100) -> list[chain.AuditEventBody]:
     """Parsed event bodies after ``after`` (oldest first)."""
+    flush_events(session)
     rows = session.scalars(
         select(AuditEventRow.body)
         .where(AuditEventRow.seq > after)
@@ -255,6 +162,7 @@ def events_about(
     naming ``subject_id``, through the index columns; each body is parsed and checked to be
     about what was asked (the index is outside the hash chain), and its action to start
     with one of ``actions`` (all when empty)."""
+    flush_events(session)
     wanted = set(objects)
     conditions: list[ColumnElement[bool]] = [
         and_(AuditEventRow.object_type == t, AuditEventRow.object_id == i[:OBJECT_ID_MAX])

@@ -18,13 +18,14 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from safeshare.store.audit_log import CheckpointSigner
+from safeshare.store import audit_append
+from safeshare.store.audit_append import CheckpointSigner
 from safeshare.store.database import ENDS_READS_WITH_COMMIT
 from safeshare.store.fields import Sealer
 from safeshare.store.writer_lock import WriterLock
 
 PENDING_RECORDS = "safeshare.pending_records"
-READ_ONLY_SESSION = "safeshare.read_only"  # set on sessions of Store.reading()
+READ_ONLY_SESSION = audit_append.READ_ONLY_SESSION  # set on sessions of Store.reading()
 T = TypeVar("T")
 
 
