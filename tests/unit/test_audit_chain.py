@@ -26,6 +26,7 @@ from safeshare.audit import (
     SigningKey,
     StoredEvent,
     canonical_bytes,
+    canonical_prefix,
     chain_hash,
     checkpoint_message,
     load_public_key,
@@ -190,6 +191,11 @@ def test_encoding_round_trip_property(
     encoded.decode("ascii")
     assert encoded.endswith(b',"seq":%d,"v":1}' % seq)
     assert parse_body(encoded) == b
+    # The prefix a store completes with the seq it gives the event (PostgreSQL's appends).
+    prefix = canonical_prefix(b)
+    assert prefix + b',"seq":%d,"v":1}' % seq == encoded
+    other = dataclasses.replace(b, seq=1 if seq > 1 else 2)
+    assert canonical_prefix(other) == prefix
 
 
 def test_utc_timestamp() -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "AuditEventBody",
     "Scalar",
     "canonical_bytes",
+    "canonical_prefix",
     "parse_body",
     "utc_timestamp",
 ]
@@ -150,6 +151,18 @@ def canonical_bytes(body: AuditEventBody) -> bytes:
         ensure_ascii=True,
         allow_nan=False,
     ).encode("ascii")
+
+
+def canonical_prefix(body: AuditEventBody) -> bytes:
+    """The canonical encoding of ``body`` up to its seq, which is the same for every seq:
+    ``canonical_bytes(body) == canonical_prefix(body) + b',"seq":%d,"v":1}' % body.seq``
+    (the keys are sorted, and ``seq`` and ``v`` come last). A store that numbers the event
+    itself (under the chain head's lock) completes the body and hashes it there."""
+    encoded = canonical_bytes(body)
+    suffix = b',"seq":%d,"v":%d}' % (body.seq, BODY_VERSION)
+    if not encoded.endswith(suffix):  # cannot be while the keys are these (a test checks it)
+        raise AuditBodyError("the body's encoding does not end with its seq and version")
+    return encoded[: -len(suffix)]
 
 
 def parse_body(body_bytes: bytes) -> AuditEventBody:

@@ -42,6 +42,7 @@ from safeshare.audit.body import (
     AuditEventBody,
     Scalar,
     canonical_bytes,
+    canonical_prefix,
     parse_body,
     utc_timestamp,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "StoredEvent",
     "VerificationResult",
     "canonical_bytes",
+    "canonical_prefix",
     "chain_hash",
     "checkpoint_message",
     "load_public_key",

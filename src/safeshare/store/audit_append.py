@@ -63,19 +63,50 @@ Q_MOVE_HEAD = (
     .where(_HEAD.c.id == HEAD_ID)
     .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 )
-_COLUMNS = ("seq", "body", "prev_hash", "hash", "object_type", "object_id", "subject_id")
-_ROW = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
-# PostgreSQL: the events and the head's move in one statement (one round trip under the lock).
-PG_LINKS_SQL = (
-    "WITH moved AS (UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1) "
-    "INSERT INTO audit_events (seq, body, prev_hash, hash, object_type, object_id, subject_id) "
-    "VALUES "
+# PostgreSQL: the whole append in one statement, the head's lock taken in it and held to the
+# commit. Python encodes each body up to its seq (``chain.canonical_prefix``); the statement
+# numbers the events after the head, completes each body with ``,"seq":<n>,"v":1}`` and
+# hashes it onto the one before with the server's ``sha256`` (the chain's own rule,
+# ``SHA-256(prev_hash || body)``), inserts them, moves the head and returns each seq and hash.
+PG_APPEND_SQL = """
+WITH RECURSIVE
+head AS (
+    SELECT seq, CASE WHEN seq = 0 THEN %(genesis)s ELSE hash END AS hash
+    FROM audit_head WHERE id = 1 FOR UPDATE
+),
+ev AS (
+    SELECT * FROM unnest(%(prefixes)s::bytea[], %(types)s::text[], %(ids)s::text[],
+                         %(subjects)s::text[])
+        WITH ORDINALITY AS e(prefix, object_type, object_id, subject_id, n)
+),
+link AS (
+    SELECT e.n, b.seq, h.hash AS prev_hash, b.body, sha256(h.hash || b.body) AS hash
+    FROM head h JOIN ev e ON e.n = 1
+    CROSS JOIN LATERAL (
+        SELECT h.seq + 1 AS seq,
+               e.prefix || convert_to(',"seq":' || (h.seq + 1) || ',"v":1}', 'UTF8') AS body
+    ) b
+    UNION ALL
+    SELECT e.n, b.seq, l.hash, b.body, sha256(l.hash || b.body)
+    FROM link l JOIN ev e ON e.n = l.n + 1
+    CROSS JOIN LATERAL (
+        SELECT l.seq + 1 AS seq,
+               e.prefix || convert_to(',"seq":' || (l.seq + 1) || ',"v":1}', 'UTF8') AS body
+    ) b
+),
+inserted AS (
+    INSERT INTO audit_events (seq, body, prev_hash, hash, object_type, object_id, subject_id)
+    SELECT l.seq, l.body, l.prev_hash, l.hash, e.object_type, e.object_id, e.subject_id
+    FROM link l JOIN ev e ON e.n = l.n
+),
+moved AS (
+    UPDATE audit_head SET seq = last.seq, hash = last.hash
+    FROM (SELECT seq, hash FROM link ORDER BY seq DESC LIMIT 1) AS last
+    WHERE audit_head.id = 1
 )
-PG_EVENTS_SQL = (
-    "INSERT INTO audit_events (seq, body, prev_hash, hash, object_type, object_id, subject_id) "
-    "VALUES "
-)
-LINKS_PER_STATEMENT = 200
+SELECT seq, hash FROM link ORDER BY seq
+"""
+PG_APPEND_BATCH = 5000  # events per statement (a bulk import defers thousands)
 
 
 PENDING_EVENTS = "safeshare.audit_pending"  # session.info: the events deferred, in order
@@ -222,74 +253,107 @@ def append_event(
     return seq
 
 
-def _write_links(session: Session, links: list[dict[str, Any]], head: tuple[int, bytes]) -> None:
-    """Inserts the events and moves the head to the last of them, in the caller's
-    transaction: one statement per ``LINKS_PER_STATEMENT`` events on PostgreSQL (the last
-    one moving the head too), the prepared writes elsewhere."""
-    conn = session.connection()
-    driver = conn.connection.driver_connection
-    if conn.dialect.name != "postgresql" or driver is None:
-        for link in links:
-            write(session, Q_INSERT_EVENT, link)
-        write(session, Q_MOVE_HEAD, {"new_seq": head[0], "new_hash": head[1]})
-        return
+def _body_of(queued: PendingEvent, seq: int, stamp: str) -> chain.AuditEventBody:
+    return chain.AuditEventBody(
+        seq=seq,
+        at=stamp,
+        actor=queued.actor,
+        action=queued.action,
+        object_type=queued.object_type,
+        object_id=queued.object_id,
+        codes=queued.codes,
+        details=queued.details,
+    )
+
+
+def _index_columns(queued: PendingEvent) -> tuple[str | None, str | None, str | None]:
+    return (
+        queued.object_type[:64] or None,
+        queued.object_id[:OBJECT_ID_MAX] or None,
+        queued.subject[:64] if queued.subject else None,
+    )
+
+
+Link = tuple[int, bytes, str]  # an event written: its seq, its hash, its time stamp
+
+
+def _links_here(session: Session, pending: list[PendingEvent]) -> list[Link]:
+    """The append where the head is read, each body hashed here and each row written by a
+    statement of its own (SQLite, in process: a round trip costs nothing)."""
+    (head_seq, head_hash), *_ = fetch(session, Q_HEAD_FOR_UPDATE)
+    prev_hash = bytes(head_hash) if head_seq else chain.GENESIS_HASH
+    seq = int(head_seq)
+    written: list[Link] = []
+    for queued in pending:
+        seq += 1
+        stamp = _iso(queued.at or now())
+        body_bytes, new_hash = chain.next_link(prev_hash, _body_of(queued, seq, stamp))
+        object_type, object_id, subject_id = _index_columns(queued)
+        link = {"seq": seq, "body": body_bytes, "prev_hash": prev_hash, "hash": new_hash}
+        index = {"object_type": object_type, "object_id": object_id, "subject_id": subject_id}
+        write(session, Q_INSERT_EVENT, link | index)
+        written.append((seq, new_hash, stamp))
+        prev_hash = new_hash
+    write(session, Q_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
+    return written
+
+
+def _links_on_postgresql(driver: Any, pending: list[PendingEvent]) -> list[Link]:
+    """The append as :data:`PG_APPEND_SQL`: one round trip (per ``PG_APPEND_BATCH`` events),
+    the head locked for the statement and the commit that follows only."""
+    written: list[Link] = []
     cursor = driver.cursor()
     try:
-        for start in range(0, len(links), LINKS_PER_STATEMENT):
-            chunk = links[start : start + LINKS_PER_STATEMENT]
-            last = start + LINKS_PER_STATEMENT >= len(links)
-            values = [v for link in chunk for v in (link[c] for c in _COLUMNS)]
-            sql = (PG_LINKS_SQL if last else PG_EVENTS_SQL) + ", ".join([_ROW] * len(chunk))
-            cursor.execute(sql, [head[0], head[1], *values] if last else values)
+        for start in range(0, len(pending), PG_APPEND_BATCH):
+            batch = pending[start : start + PG_APPEND_BATCH]
+            stamps = [_iso(q.at or now()) for q in batch]
+            index = [_index_columns(q) for q in batch]
+            cursor.execute(
+                PG_APPEND_SQL,
+                {
+                    "genesis": chain.GENESIS_HASH,
+                    "prefixes": [
+                        chain.canonical_prefix(_body_of(q, 1, stamp))
+                        for q, stamp in zip(batch, stamps, strict=True)
+                    ],
+                    "types": [i[0] for i in index],
+                    "ids": [i[1] for i in index],
+                    "subjects": [i[2] for i in index],
+                },
+            )
+            rows = cursor.fetchall()
+            written += [
+                (int(seq), bytes(digest), stamp)
+                for (seq, digest), stamp in zip(rows, stamps, strict=True)
+            ]
     finally:
         cursor.close()
+    return written
 
 
 def flush_events(session: Session) -> int | None:
     """Writes the session's deferred events (see :func:`defer_event`) as links of the chain:
     the head locked (``SELECT ... FOR UPDATE``; SQLite's writer already holds the database),
     each body stamped and hashed onto the one before, the events and the head's move
-    written, checkpoints signed where due. Returns the last event's seq (None when nothing
+    written (on PostgreSQL all in one statement, :data:`PG_APPEND_SQL`), checkpoints signed
+    where due. Returns the last event's seq (None when nothing
     was pending). Runs by itself when the transaction commits; the audit log's readers
     call it first, so that a transaction reads its own events."""
     pending: list[PendingEvent] | None = session.info.get(PENDING_EVENTS)
     if not pending:
         return None
     session.flush()  # the caller's pending rows first (as when each event was written at once)
-    (head_seq, head_hash), *_ = fetch(session, Q_HEAD_FOR_UPDATE)
-    prev_hash = bytes(head_hash) if head_seq else chain.GENESIS_HASH
-    seq = int(head_seq)
-    links: list[dict[str, Any]] = []
-    due: list[tuple[CheckpointSigner, int, bytes, str]] = []
-    for queued in pending:
-        seq += 1
-        stamp = _iso(queued.at or now())
-        body = chain.AuditEventBody(
-            seq=seq,
-            at=stamp,
-            actor=queued.actor,
-            action=queued.action,
-            object_type=queued.object_type,
-            object_id=queued.object_id,
-            codes=queued.codes,
-            details=queued.details,
-        )
-        body_bytes, new_hash = chain.next_link(prev_hash, body)
-        links.append(
-            {
-                "seq": seq,
-                "body": body_bytes,
-                "prev_hash": prev_hash,
-                "hash": new_hash,
-                "object_type": queued.object_type[:64] or None,
-                "object_id": queued.object_id[:OBJECT_ID_MAX] or None,
-                "subject_id": queued.subject[:64] if queued.subject else None,
-            }
-        )
-        if queued.signer is not None and seq % queued.signer.every == 0:
-            due.append((queued.signer, seq, new_hash, stamp))
-        prev_hash = new_hash
-    _write_links(session, links, (seq, prev_hash))
+    conn = session.connection()
+    driver = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql" and driver is not None:
+        written = _links_on_postgresql(driver, pending)
+    else:
+        written = _links_here(session, pending)
+    due = [
+        (q.signer, seq, digest, stamp)
+        for q, (seq, digest, stamp) in zip(pending, written, strict=True)
+        if q.signer is not None and seq % q.signer.every == 0
+    ]
     # Written: a failure above leaves them pending (the transaction fails anyway).
     where = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(WRITTEN_EVENTS, []).extend((e, where) for e in pending)
@@ -300,7 +364,7 @@ def flush_events(session: Session) -> int | None:
         session.expire(cached)
     for signer, at_seq, at_hash, stamp in due:
         write_checkpoint(session, signer, at_seq, at_hash, stamp)
-    return seq
+    return written[-1][0]
 
 
 def write_checkpoint(
