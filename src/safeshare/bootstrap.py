@@ -18,7 +18,12 @@ from safeshare.crypto.keyring import Keyring
 from safeshare.settings import Settings
 from safeshare.store import migrate
 from safeshare.store.audit_log import CheckpointSigner
-from safeshare.store.database import make_engine, read_session_factory, session_factory
+from safeshare.store.database import (
+    make_engine,
+    read_session_factory,
+    session_factory,
+    statement_session_factory,
+)
 from safeshare.store.fields import Sealer
 from safeshare.store.unit import Store
 from safeshare.store.writer_lock import WriterLock
@@ -106,6 +111,7 @@ def bootstrap(settings: Settings | None = None, *, upgrade: bool = False) -> Sto
         writer_lock=lock,
         sessions=session_factory(engine),
         readers=read_session_factory(engine),
+        statement_writers=statement_session_factory(engine),
         sealer=Sealer(FieldCipher(keyring)),
         signer=signer,
         public_keys=public_keys,

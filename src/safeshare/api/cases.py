@@ -24,7 +24,7 @@ from safeshare.api.schemas import (
     SubjectOut,
 )
 from safeshare.core.vocabulary import ADULT_AGE, CaseStatus
-from safeshare.services import access, accounts, registry
+from safeshare.services import access, accounts, reads_ahead, registry
 from safeshare.services.access import CaseAccess
 from safeshare.services.common import NotFoundError
 from safeshare.services.roles import PERSONAL_DATA_ROLES, Role, Scope
@@ -106,6 +106,7 @@ def get_case(case_id: PathId, principal: Reader, request: Request) -> Response:
 def read_case(case_id: str, principal: Principal, store: Store, clock: Clock) -> CaseOut:
     """:func:`get_case` as a value (the web UI's case page): raises the 404 when refused."""
     with store.recorded_read() as session:
+        reads_ahead.case_read(session, principal.staff_id, case_id, categories=True)
         grant = access.case_access_in(
             store, session, principal, case_id, access.CASE_ELEMENTS, at=clock()
         )

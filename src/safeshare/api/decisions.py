@@ -20,7 +20,7 @@ from safeshare.api.deps import Clock, Principal, not_found, require
 from safeshare.api.schemas_decisions import DecisionOut, ShareRequestIn
 from safeshare.core.request import Circumstance, Selection, ShareRequest
 from safeshare.core.vocabulary import STANDARD_ELEMENTS
-from safeshare.services import access
+from safeshare.services import access, reads_ahead
 from safeshare.services.decisions import RecordedDecision, decide_request_in
 from safeshare.services.roles import Role, Scope
 from safeshare.services.world_loader import reference
@@ -80,6 +80,8 @@ def _evaluate_in(
     store: Store, session: Session, body: ShareRequestIn, principal: Principal, at: datetime
 ) -> RecordedDecision | Exception:
     """The decision, or the error to answer (after the refusals' audit events commit)."""
+    if body.select is None:  # PostgreSQL: what the decision reads, in one round trip
+        reads_ahead.evaluation(session, principal.staff_id, body.subjects)
     organisations, extra = reference(session)  # kept for the decision
     if body.to not in {o.id for o in organisations}:
         return not_found()

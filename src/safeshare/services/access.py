@@ -114,6 +114,7 @@ def denied_in(
             codes=kept,
             details={"org": actor.org_id, "staff": actor.staff_id},
         ),
+        one_statement=True,
     )
 
 
@@ -210,6 +211,7 @@ def _audit_access(
                 "elements": shown,
             },
         ),
+        one_statement=True,
     )
 
 

@@ -24,6 +24,7 @@ from safeshare.core.world import Protocol
 from safeshare.services.common import audit
 from safeshare.services.protocols import current_protocol
 from safeshare.services.world_loader import build_world, staff_access_world
+from safeshare.store.audit_append import write_with_events
 from safeshare.store.audit_log import now
 from safeshare.store.models import (
     DecisionRow,
@@ -124,7 +125,7 @@ def decide_request_in(
     }
 
     def write(writer: Session) -> None:
-        writer.connection().execute(Q_INSERT_DECISION, row)
+        write_with_events(writer, Q_INSERT_DECISION, row)  # with its event: one statement
         audit(
             store,
             writer,
@@ -140,7 +141,7 @@ def decide_request_in(
             },
         )
 
-    record(session, write)
+    record(session, write, one_statement=True)
     return RecordedDecision(decision_id, decision, version_id)
 
 

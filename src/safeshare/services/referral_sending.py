@@ -16,7 +16,7 @@ from datetime import datetime
 
 from safeshare.core.request import ShareRequest
 from safeshare.crypto.org_keys import OrgKeyDirectory
-from safeshare.services import access
+from safeshare.services import access, reads_ahead
 from safeshare.services.access import Actor
 from safeshare.services.common import NotFoundError
 from safeshare.services.org_keys import NoPublicKeyError
@@ -36,6 +36,7 @@ def send_referral(
     (:data:`REFERRAL_FAILURES`) after the access events commit."""
     failure: Exception | None = None
     with store.transaction() as session, stable_world(session):
+        reads_ahead.evaluation(session, actor.staff_id, request.subjects)  # PostgreSQL: at once
         for subject in request.subjects:
             seen = access.subject_access_in(
                 store, session, actor, subject, request.data_elements, at=at

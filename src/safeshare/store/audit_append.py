@@ -24,8 +24,9 @@ from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from safeshare.audit import chain
+from safeshare.store import audit_statement
 from safeshare.store.models import AuditCheckpointRow, AuditEventRow, AuditHeadRow
-from safeshare.store.prepared import fetch, write
+from safeshare.store.prepared import fetch, postgresql_write, write
 
 HEAD_ID = 1
 OBJECT_ID_MAX = 200  # the index column's width (a longer object id is indexed by its prefix)
@@ -63,53 +64,11 @@ Q_MOVE_HEAD = (
     .where(_HEAD.c.id == HEAD_ID)
     .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 )
-# PostgreSQL: the whole append in one statement, the head's lock taken in it and held to the
-# commit. Python encodes each body up to its seq (``chain.canonical_prefix``); the statement
-# numbers the events after the head, completes each body with ``,"seq":<n>,"v":1}`` and
-# hashes it onto the one before with the server's ``sha256`` (the chain's own rule,
-# ``SHA-256(prev_hash || body)``), inserts them, moves the head and returns each seq and hash.
-PG_APPEND_SQL = """
-WITH RECURSIVE
-head AS (
-    SELECT seq, CASE WHEN seq = 0 THEN %(genesis)s ELSE hash END AS hash
-    FROM audit_head WHERE id = 1 FOR UPDATE
-),
-ev AS (
-    SELECT * FROM unnest(%(prefixes)s::bytea[], %(types)s::text[], %(ids)s::text[],
-                         %(subjects)s::text[])
-        WITH ORDINALITY AS e(prefix, object_type, object_id, subject_id, n)
-),
-link AS (
-    SELECT e.n, b.seq, h.hash AS prev_hash, b.body, sha256(h.hash || b.body) AS hash
-    FROM head h JOIN ev e ON e.n = 1
-    CROSS JOIN LATERAL (
-        SELECT h.seq + 1 AS seq,
-               e.prefix || convert_to(',"seq":' || (h.seq + 1) || ',"v":1}', 'UTF8') AS body
-    ) b
-    UNION ALL
-    SELECT e.n, b.seq, l.hash, b.body, sha256(l.hash || b.body)
-    FROM link l JOIN ev e ON e.n = l.n + 1
-    CROSS JOIN LATERAL (
-        SELECT l.seq + 1 AS seq,
-               e.prefix || convert_to(',"seq":' || (l.seq + 1) || ',"v":1}', 'UTF8') AS body
-    ) b
-),
-inserted AS (
-    INSERT INTO audit_events (seq, body, prev_hash, hash, object_type, object_id, subject_id)
-    SELECT l.seq, l.body, l.prev_hash, l.hash, e.object_type, e.object_id, e.subject_id
-    FROM link l JOIN ev e ON e.n = l.n
-),
-moved AS (
-    UPDATE audit_head SET seq = last.seq, hash = last.hash
-    FROM (SELECT seq, hash FROM link ORDER BY seq DESC LIMIT 1) AS last
-    WHERE audit_head.id = 1
-)
-SELECT seq, hash FROM link ORDER BY seq
-"""
-PG_APPEND_BATCH = 5000  # events per statement (a bulk import defers thousands)
 
 
 PENDING_EVENTS = "safeshare.audit_pending"  # session.info: the events deferred, in order
+WITH_EVENTS = "safeshare.with_events"  # session.info: writes made by the events' statement
+STATEMENT_WRITER = "safeshare.statement_writer"  # session.info: each statement commits alone
 # session.info: the events written in the transaction so far, each with the (sub)transaction
 # it was written in: a deferred event written inside a savepoint that is then rolled back is
 # deferred again, unless it was appended inside that savepoint too.
@@ -194,11 +153,31 @@ def defer_event(
     session.info.setdefault(PENDING_EVENTS, []).append(deferred)
 
 
+class WriteWithEventsError(RuntimeError):
+    """A write that must go with the audit events in their one statement cannot be made a
+    part of it (a value its column's type would convert): it would commit alone."""
+
+
+def write_with_events(session: Session, statement: Any, params: Mapping[str, Any]) -> None:
+    """Writes a row that goes with the session's audit events (a decision's record). In a
+    session whose statements commit by themselves (``Store.recorded_read`` on PostgreSQL,
+    :data:`STATEMENT_WRITER`) it is made a part of the events' one statement, so that the
+    row and its events are written together or not at all; elsewhere it is written at once,
+    in the session's transaction."""
+    if not session.info.get(STATEMENT_WRITER):
+        session.connection().execute(statement, dict(params))
+        return
+    found = postgresql_write(session, statement, params)
+    if found is None:
+        raise WriteWithEventsError("this write cannot be a part of the audit events' statement")
+    session.info.setdefault(WITH_EVENTS, []).append(found)
+
+
 @event.listens_for(Session, "before_commit")
 def _write_at_commit(session: Session) -> None:
     """Before a commit (of the transaction, or the release of a savepoint, which keeps its
     events in the enclosing transaction) the deferred events are written."""
-    if session.info.get(PENDING_EVENTS):
+    if session.info.get(PENDING_EVENTS) or session.info.get(WITH_EVENTS):
         flush_events(session)
 
 
@@ -225,6 +204,7 @@ def _forget(session: Session, transaction: Any) -> None:
     if transaction.parent is None:  # the whole transaction ended: nothing can be pending
         session.info.pop(PENDING_EVENTS, None)
         session.info.pop(WRITTEN_EVENTS, None)
+        session.info.pop(WITH_EVENTS, None)
 
 
 def _inside(transaction: Any, ended: Any) -> bool:
@@ -298,55 +278,52 @@ def _links_here(session: Session, pending: list[PendingEvent]) -> list[Link]:
     return written
 
 
-def _links_on_postgresql(driver: Any, pending: list[PendingEvent]) -> list[Link]:
-    """The append as :data:`PG_APPEND_SQL`: one round trip (per ``PG_APPEND_BATCH`` events),
-    the head locked for the statement and the commit that follows only."""
-    written: list[Link] = []
-    cursor = driver.cursor()
+def _links_on_postgresql(
+    session: Session,
+    driver: Any,
+    pending: list[PendingEvent],
+    writes: list[tuple[str, dict[str, Any]]],
+) -> list[Link]:
+    """The append as one statement per ``PG_APPEND_BATCH`` events
+    (:mod:`safeshare.store.audit_statement`)."""
+    stamps = [_iso(q.at or now()) for q in pending]
+    links = [
+        (chain.canonical_prefix(_body_of(q, 1, stamp)), *_index_columns(q))
+        for q, stamp in zip(pending, stamps, strict=True)
+    ]
+    dbapi_error = session.connection().dialect.loaded_dbapi.Error
+    numbered = audit_statement.append(driver, links, writes, dbapi_error)
+    return [(seq, digest, stamp) for (seq, digest), stamp in zip(numbered, stamps, strict=True)]
+
+
+def _write_alone(session: Session, writes: list[tuple[str, dict[str, Any]]]) -> None:
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        for start in range(0, len(pending), PG_APPEND_BATCH):
-            batch = pending[start : start + PG_APPEND_BATCH]
-            stamps = [_iso(q.at or now()) for q in batch]
-            index = [_index_columns(q) for q in batch]
-            cursor.execute(
-                PG_APPEND_SQL,
-                {
-                    "genesis": chain.GENESIS_HASH,
-                    "prefixes": [
-                        chain.canonical_prefix(_body_of(q, 1, stamp))
-                        for q, stamp in zip(batch, stamps, strict=True)
-                    ],
-                    "types": [i[0] for i in index],
-                    "ids": [i[1] for i in index],
-                    "subjects": [i[2] for i in index],
-                },
-            )
-            rows = cursor.fetchall()
-            written += [
-                (int(seq), bytes(digest), stamp)
-                for (seq, digest), stamp in zip(rows, stamps, strict=True)
-            ]
+        for sql, values in writes:
+            cursor.execute(sql, values)
     finally:
         cursor.close()
-    return written
 
 
 def flush_events(session: Session) -> int | None:
     """Writes the session's deferred events (see :func:`defer_event`) as links of the chain:
     the head locked (``SELECT ... FOR UPDATE``; SQLite's writer already holds the database),
     each body stamped and hashed onto the one before, the events and the head's move
-    written (on PostgreSQL all in one statement, :data:`PG_APPEND_SQL`), checkpoints signed
-    where due. Returns the last event's seq (None when nothing
-    was pending). Runs by itself when the transaction commits; the audit log's readers
-    call it first, so that a transaction reads its own events."""
+    written (on PostgreSQL all in one statement: :mod:`safeshare.store.audit_statement`),
+    checkpoints signed where due. Returns the last event's seq (None when nothing was
+    pending). Runs by itself when the transaction commits; the audit log's readers call it
+    first, so that a transaction reads its own events."""
+    writes: list[tuple[str, dict[str, Any]]] = session.info.pop(WITH_EVENTS, None) or []
     pending: list[PendingEvent] | None = session.info.get(PENDING_EVENTS)
     if not pending:
+        if writes:  # rows that were to go with events that never came: written alone
+            _write_alone(session, writes)
         return None
     session.flush()  # the caller's pending rows first (as when each event was written at once)
     conn = session.connection()
     driver = conn.connection.driver_connection
     if conn.dialect.name == "postgresql" and driver is not None:
-        written = _links_on_postgresql(driver, pending)
+        written = _links_on_postgresql(session, driver, pending, writes)
     else:
         written = _links_here(session, pending)
     due = [

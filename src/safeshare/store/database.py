@@ -114,6 +114,20 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
+def statement_session_factory(engine: Engine) -> sessionmaker[Session] | None:
+    """On PostgreSQL, sessions whose every statement commits by itself (``AUTOCOMMIT``: no
+    ``BEGIN``, no ``COMMIT``, each a round trip of its own), for a write that is one
+    statement: the audit events of a read, appended by one statement
+    (:data:`safeshare.store.audit_append.PG_APPEND_SQL`). None on another database."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return sessionmaker(
+        bind=engine.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
 def read_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that only read, each on one snapshot: on SQLite a deferred transaction that
     takes no write lock (see the module's note), on PostgreSQL ``REPEATABLE READ READ ONLY``

@@ -13,32 +13,17 @@ the rows equal the separate reads' rows: values, types and names.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Date, DateTime, LargeBinary, Select
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from safeshare.store.prepared import postgresql_row
+from safeshare.store.read_ahead import Ahead, column_decoder
 from safeshare.store.reads import CHUNK, is_kept, keeps_reads, remember
-
-
-def _bytes(value: str) -> bytes:
-    return bytes.fromhex(value[2:])  # PostgreSQL's JSON of bytea: "\\x" and hex digits
-
-
-def _decoder(column: Any) -> Callable[[Any], Any] | None:
-    kind = column.type
-    if isinstance(kind, DateTime):
-        return datetime.fromisoformat
-    if isinstance(kind, Date):
-        return date.fromisoformat
-    if isinstance(kind, LargeBinary):
-        return _bytes
-    return None  # text, numbers and booleans are JSON's own
 
 
 @dataclass(frozen=True)
@@ -68,7 +53,7 @@ class Part:
     def _shape(self) -> tuple[Any, list[Callable[[Any], Any] | None]]:
         """The row type (named as the query's columns) and each column's decoder, made once."""
         make = namedtuple("PreparedRow", [str(c.key) for c in self.columns])  # type: ignore[misc]
-        return make, [_decoder(c) for c in self.columns]
+        return make, [column_decoder(c) for c in self.columns]
 
     def rows(self, found: list[list[Any]]) -> list[Any]:
         make, decoders = self._shape
@@ -99,6 +84,24 @@ class PersonRecords:
         found = postgresql_row(session, self.sql, {"ids": ids})
         if found is None:
             return False
+        self._keep(session, ids, found)
+        return True
+
+    def ahead(self, session: Session, subject_ids: Collection[str]) -> Ahead | None:
+        """:meth:`prefetch` as a read to make ahead with others
+        (:func:`safeshare.store.read_ahead.read_ahead`); None where it would read nothing."""
+        ids = sorted(set(subject_ids))
+        if not ids or len(ids) > CHUNK or not keeps_reads(session):
+            return None
+        if any(is_kept(session, p.query, ids) for p in self.parts):
+            return None
+        return Ahead(
+            self.sql,
+            {"ids": ids},
+            lambda found: self._keep(session, ids, found[0]),
+            columns=len(self.parts),
+        )
+
+    def _keep(self, session: Session, ids: list[str], found: Sequence[Any]) -> None:
         for part, value in zip(self.parts, found, strict=True):
             remember(session, part.query, ids, part.rows(value))
-        return True

@@ -176,10 +176,15 @@ def _run(plan: _Plan, dialect: Dialect, driver: Any, given: Mapping[str, Any]) -
     try:
         cursor.execute(plan.sql, _arguments(plan, given))
         fetched = cursor.fetchall()
-        if plan.converters is None:
-            plan.converters = _converters(plan, dialect, cursor.description)
+        return _made(plan, dialect, cursor.description, fetched)
     finally:
         cursor.close()
+
+
+def _made(plan: _Plan, dialect: Dialect, description: Any, fetched: list[Any]) -> list[Any]:
+    """The rows as :func:`fetch` gives them: named, each value converted by its column type."""
+    if plan.converters is None:
+        plan.converters = _converters(plan, dialect, description)
     converters, make = plan.converters, plan.row._make
     if not any(converters):
         return [make(r) for r in fetched]
@@ -202,6 +207,22 @@ def fetch(
     if plan is None or driver is None:
         return list(conn.execute(query, dict(given)).all())
     return _run(plan, conn.dialect, driver, given)
+
+
+def postgresql_plan(
+    session: Session, query: Select[Any], params: Mapping[str, Any]
+) -> tuple[str, dict[str, Any], tuple[str, ...]] | None:
+    """The statement text :func:`fetch` would send for ``query`` with these values on this
+    session's PostgreSQL connection, its named parameters and the selected columns' keys
+    (for a caller that folds several reads into one statement); None elsewhere or when the
+    read has no plan."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return None
+    plan = _plan_of(conn.dialect, query, params)
+    if plan is None or plan.positional:
+        return None
+    return plan.sql, dict(_arguments(plan, params)), tuple(plan.row._fields)
 
 
 def postgresql_row(
@@ -253,6 +274,21 @@ def _write_plan(
         )
     _WRITES[key] = plan
     return plan
+
+
+def postgresql_write(
+    session: Session, statement: Insert | Update, params: Mapping[str, Any]
+) -> tuple[str, dict[str, Any]] | None:
+    """The text and named values of a write built once (a module's constant) for this
+    session's PostgreSQL connection, for a caller that makes it a part of a larger
+    statement; None elsewhere, or when a bind's type would convert its value."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return None
+    plan = _write_plan(conn.dialect, statement, tuple(sorted(params)))
+    if plan is None or plan.positional:
+        return None
+    return plan.sql, dict(_arguments(plan, params))
 
 
 def write(session: Session, statement: Insert | Update, params: Mapping[str, Any]) -> None:

@@ -14,6 +14,7 @@ separate reads use (:data:`~safeshare.store.reads.WORLD_REFERENCE`,
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from safeshare.store.models import (
     ProtocolVersionRow,
 )
 from safeshare.store.prepared import postgresql_row
+from safeshare.store.read_ahead import Ahead
 from safeshare.store.reads import (
     CURRENT_PROTOCOL,
     OPERATION_ELEMENTS,
@@ -71,9 +73,21 @@ def prefetch(session: Session) -> bool:
     found = postgresql_row(session, REFERENCE_SQL)
     if found is None:
         return False
+    _keep(session, found)
+    return True
+
+
+def ahead(session: Session) -> Ahead | None:
+    """:func:`prefetch` as a read to make ahead with others
+    (:func:`safeshare.store.read_ahead.read_ahead`); None when kept already or not kept."""
+    if session.info.get(WORLD_REFERENCE) is not None or not keeps_reads(session):
+        return None
+    return Ahead(REFERENCE_SQL, {}, lambda found: _keep(session, found[0]), columns=3)
+
+
+def _keep(session: Session, found: Sequence[Any]) -> None:
     organisations, elements, current = found
     values: list[Any] = [OrganisationValues(*o) for o in organisations]  # rows, by name
     session.info[WORLD_REFERENCE] = [mapping.organisation(o) for o in values]
     session.info[OPERATION_ELEMENTS] = {e[0]: Category(e[1]) for e in elements}
     session.info[CURRENT_PROTOCOL] = [CurrentRow(*c) for c in current]
-    return True

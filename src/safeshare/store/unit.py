@@ -29,14 +29,20 @@ READ_ONLY_SESSION = audit_append.READ_ONLY_SESSION  # set on sessions of Store.r
 T = TypeVar("T")
 
 
-def record(session: Session, write: Callable[[Session], T]) -> T | None:
+def record(
+    session: Session, write: Callable[[Session], T], *, one_statement: bool = False
+) -> T | None:
     """Runs an append-only ``write`` (an audit event, a decision record) in the session's
     transaction, or, in a :meth:`Store.recorded_read`, keeps it for the write transaction
-    that ends the read (then None: its result is not known yet)."""
-    pending: list[Callable[[Session], object]] | None = session.info.get(PENDING_RECORDS)
+    that ends the read (then None: its result is not known yet). ``one_statement``: the
+    write appends audit events, and writes other rows only through
+    :func:`~safeshare.store.audit_append.write_with_events` (see :meth:`Store.recorded_read`)."""
+    pending: list[tuple[Callable[[Session], object], bool]] | None = session.info.get(
+        PENDING_RECORDS
+    )
     if pending is None:
         return write(session)
-    pending.append(write)
+    pending.append((write, one_statement))
     return None
 
 
@@ -54,6 +60,7 @@ class Store:
     keyring: Any = None
     field_key_file: Any = None
     readers: sessionmaker[Session] | None = None
+    statement_writers: sessionmaker[Session] | None = None  # PostgreSQL: AUTOCOMMIT sessions
     writer_lock: WriterLock | None = None  # SQLite files: writers queue without polling
 
     @contextmanager
@@ -66,15 +73,30 @@ class Store:
     @contextmanager
     def recorded_read(self) -> Iterator[Session]:
         """A reading session whose records (see :func:`record`) are written in one write
-        transaction when the block ends without error; nothing is written otherwise."""
+        transaction when the block ends without error; nothing is written otherwise. On
+        PostgreSQL, records that are one statement (audit events, and the rows that go with
+        them: a case read's, an evaluation's) are written without a transaction around them:
+        that statement commits by itself, all or nothing, and ``BEGIN`` and ``COMMIT`` would
+        be two more round trips."""
         with self.reading() as session:
-            pending: list[Callable[[Session], object]] = []
+            pending: list[tuple[Callable[[Session], object], bool]] = []
             session.info[PENDING_RECORDS] = pending
             yield session
-        if pending:
-            with self.transaction() as writer:
-                for write in pending:
-                    write(writer)
+        if not pending:
+            return
+        alone = self.statement_writers is not None and all(only for _, only in pending)
+        with self._statement_writer() if alone else self.transaction() as writer:
+            for write, _only in pending:
+                write(writer)
+
+    @contextmanager
+    def _statement_writer(self) -> Iterator[Session]:
+        """A session of :attr:`statement_writers`: each statement its own transaction."""
+        if self.statement_writers is None:  # only called when there are some
+            raise RuntimeError("no statement writers on this database")
+        with self.statement_writers() as session, session.begin():
+            session.info[audit_append.STATEMENT_WRITER] = True
+            yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
