@@ -32,7 +32,8 @@ Per backend:
 ``--profile DIR`` records the server with py-spy (collapsed stacks) during each mix.
 
 Prints one JSON object (per backend: requests, achieved rate, p50/p95/p99/max ms per kind,
-errors, the server's and the client's CPU milliseconds per request, baselines, ratios, and how
+errors, the server's, the database's (PostgreSQL's processes, from ``/proc``) and the client's
+CPU milliseconds per request, baselines, ratios, and how
 the client's connections were spread across the worker processes: the kernel spreads them by
 a hash, and a worker holding 11 of 16 serves two-thirds of the load, so read p99 beside it).
 Goal: p99 < 25 ms and no error at 200 requests/s. The machine may be shared: read the ratios
@@ -635,6 +636,24 @@ def server_cpu_s(pid: int) -> float:
     return total / ticks
 
 
+def database_cpu_s() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL server processes (every process
+    named ``postgres``: the backends serving this benchmark, and the server's own writers),
+    from ``/proc``; 0 where there is none."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        if name == "postgres" or name.startswith("postgres:"):
+            fields = text[text.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def _measured(pid: int, plan: Plan) -> dict[str, Any]:
     """The load's figures, with the server's CPU milliseconds per request and how the
     client's connections were spread across the workers (sampled once, 2 s in)."""
@@ -646,12 +665,16 @@ def _measured(pid: int, plan: Plan) -> dict[str, Any]:
         split.extend(connections_per_worker(_tree(pid), port))
 
     sampler = threading.Thread(target=sample, daemon=True)
-    before = server_cpu_s(pid)
+    before, database_before = server_cpu_s(pid), database_cpu_s()
     sampler.start()
     result = run_load(plan)
     used = server_cpu_s(pid) - before
+    database_used = database_cpu_s() - database_before
     sampler.join()
-    result["server_cpu_ms_per_request"] = round(1000 * used / max(1, len(plan.requests)), 2)
+    n = max(1, len(plan.requests))
+    result["server_cpu_ms_per_request"] = round(1000 * used / n, 2)
+    # The machine's PostgreSQL processes (0 on SQLite, which runs inside the server).
+    result["database_cpu_ms_per_request"] = round(1000 * database_used / n, 2)
     result["connections_per_worker"] = split
     return result
 

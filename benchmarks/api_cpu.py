@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import api as load
-from api import Account, make_backend, prepare
+from api import Account, database_cpu_s, make_backend, prepare
 
 Request = tuple[str, str, bytes | None]
 
@@ -93,24 +93,6 @@ def requests_of(accounts: list[Account], kind: str, n: int) -> list[tuple[int, R
     plan = load.mixed_plan("", [], accounts, n=n * 12, referral_share=0.1, seed=7)
     chosen = [(who, (m, p, b)) for k, m, p, who, b in plan.requests if k == kind]
     return chosen[:n]
-
-
-def database_cpu_s() -> float:
-    """CPU seconds used so far by this machine's PostgreSQL server processes (every process
-    named ``postgres``: the backends serving this benchmark, and the server's own writers),
-    from ``/proc``; 0 where there is none."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        name = text[text.index("(") + 1 : text.rindex(")")]
-        if name == "postgres" or name.startswith("postgres:"):
-            fields = text[text.rindex(")") + 2 :].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
 
 
 async def measure(
