@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import JSON, String, column, func, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from safeshare.services.common import audit
 from safeshare.services.decisions import Q_INSERT_DECISION
 from safeshare.store import audit_log
-from safeshare.store.audit_append import STATEMENT_WRITER, write_with_events
+from safeshare.store.audit_append import STATEMENT_WRITER, WriteWithEventsError, write_with_events
 from safeshare.store.models import AuditHeadRow, DecisionRow
 from safeshare.store.unit import Store, record
 
@@ -95,3 +95,33 @@ def test_records_that_are_not_one_statement_get_a_transaction(store: Store) -> N
         record(session, write, one_statement=True)
         record(session, write)  # not marked: the whole writer is a transaction
     assert seen == [False, False]
+
+
+def test_a_record_without_events_is_still_written(store: Store) -> None:
+    """A row meant to go with events that never come is written by itself at the commit."""
+
+    def write(writer: Session) -> None:
+        write_with_events(writer, Q_INSERT_DECISION, _decision("d-3"))
+
+    before = _state(store)
+    with store.recorded_read() as session:
+        record(session, write, one_statement=True)
+    assert _state(store) == (before[0] + 1, before[1])
+    with store.reading() as session:
+        assert session.get(DecisionRow, "d-3") is not None
+
+
+def test_a_write_that_cannot_join_the_statement_is_refused(store: Store, backend: str) -> None:
+    """A value its column's type would convert (JSON, here) cannot be bound into the events'
+    statement as it is: refused, rather than committed alone."""
+    if backend != "postgresql":
+        return  # elsewhere the write is made at once, in the transaction
+    documents = table("documents", column("id", String), column("body", JSON))
+
+    def write(writer: Session) -> None:
+        write_with_events(writer, documents.insert(), {"id": "x", "body": {"a": 1}})
+
+    before = _state(store)
+    with pytest.raises(WriteWithEventsError), store.recorded_read() as session:
+        record(session, write, one_statement=True)
+    assert _state(store) == before
