@@ -29,7 +29,8 @@ Per backend:
    requests that should succeed are sent: any non-2xx answer or exception is an error.
 
 ``--rate 200,20`` runs the three phases at each rate in turn on the same server;
-``--profile DIR`` records the server with py-spy (collapsed stacks) during each mix.
+``--profile DIR`` records the server with py-spy (collapsed stacks) during each mix (py-spy is
+not among the project's dependencies: ``.venv/bin/pip install py-spy`` first).
 
 Prints one JSON object (per backend: requests, achieved rate, p50/p95/p99/max ms per kind,
 errors, the server's, the database's (PostgreSQL's processes, from ``/proc``) and the client's
@@ -322,10 +323,12 @@ def serving(backend: Backend, port: int, workers: int) -> Iterator[subprocess.Po
 @contextlib.contextmanager
 def profiling(pid: int, folder: Path | None, name: str, seconds: float) -> Iterator[None]:
     """``py-spy record`` of the server during the mixed phase (collapsed stacks), if asked."""
-    spy = shutil.which("py-spy") or str(BIN / "py-spy")
-    if folder is None or not Path(spy).exists():
+    if folder is None:
         yield
         return
+    spy = shutil.which("py-spy") or str(BIN / "py-spy")
+    if not Path(spy).exists():  # a profile asked for is never silently skipped
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{name}.collapsed.txt"
     proc = subprocess.Popen(
