@@ -21,8 +21,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from safeshare.store.prepared import postgresql_row
-from safeshare.store.read_ahead import Ahead, column_decoder
+from safeshare.store.read_ahead import Ahead, column_decoder, read_alone
 from safeshare.store.reads import CHUNK, is_kept, keeps_reads, remember
 
 
@@ -76,16 +75,7 @@ class PersonRecords:
         persons in one statement and keeps each part's rows as its own read would (then
         True). Nothing for an empty set, more persons than one read takes at a time
         (``CHUNK``), rows already kept, or another database."""
-        ids = sorted(set(subject_ids))
-        if not ids or len(ids) > CHUNK or not keeps_reads(session):
-            return False
-        if any(is_kept(session, p.query, ids) for p in self.parts):
-            return False
-        found = postgresql_row(session, self.sql, {"ids": ids})
-        if found is None:
-            return False
-        self._keep(session, ids, found)
-        return True
+        return read_alone(session, self.ahead(session, subject_ids))
 
     def ahead(self, session: Session, subject_ids: Collection[str]) -> Ahead | None:
         """:meth:`prefetch` as a read to make ahead with others

@@ -97,7 +97,9 @@ def _shape(params: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
     )
 
 
-def _part(n: int, ahead: Ahead, plan: tuple[str, dict[str, Any], tuple[str, ...]] | None) -> Any:
+def _part(
+    n: int, ahead: Ahead, plan: tuple[str, dict[str, Any], tuple[str, ...]] | None
+) -> _Folded | None:
     """The part for this read at position ``n``, made once per read and shape of values."""
     key = (n, ahead.statement, _shape(ahead.params))
     if key in _FOLDED:
@@ -171,4 +173,16 @@ def read_ahead(session: Session, wanted: Iterable[Ahead | None]) -> bool:
     for ahead, part in zip(todo, parts, strict=True):
         ahead.keep(part.decode(list(row[at : at + part.width])))
         at += part.width
+    return True
+
+
+def read_alone(session: Session, ahead: Ahead | None) -> bool:
+    """One read of a fixed statement's text (``ahead``) made by itself, its row kept. True when
+    it did; False for nothing to read, or on another database than PostgreSQL."""
+    if ahead is None or not isinstance(ahead.statement, str):
+        return False
+    found = postgresql_row(session, ahead.statement, ahead.params)
+    if found is None:
+        return False
+    ahead.keep([found])
     return True

@@ -27,8 +27,7 @@ from safeshare.store.models import (
     OrganisationRow,
     ProtocolVersionRow,
 )
-from safeshare.store.prepared import postgresql_row
-from safeshare.store.read_ahead import Ahead
+from safeshare.store.read_ahead import Ahead, read_alone
 from safeshare.store.reads import (
     CURRENT_PROTOCOL,
     OPERATION_ELEMENTS,
@@ -68,13 +67,7 @@ def prefetch(session: Session) -> bool:
     """On PostgreSQL, in a session that keeps its reads and has not read them yet: reads the
     organisations, the operation's data elements and the current protocol version in one
     statement and keeps them. True when it did (the separate reads then find them kept)."""
-    if session.info.get(WORLD_REFERENCE) is not None or not keeps_reads(session):
-        return False
-    found = postgresql_row(session, REFERENCE_SQL)
-    if found is None:
-        return False
-    _keep(session, found)
-    return True
+    return read_alone(session, ahead(session))
 
 
 def ahead(session: Session) -> Ahead | None:
