@@ -4,8 +4,10 @@ address and the demo accounts, not only the API docs)."""
 
 from __future__ import annotations
 
+import gc
 import json
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ import safeshare.cli.serve
 import safeshare.cli.store_commands  # noqa: F401
 from safeshare.bootstrap import bootstrap
 from safeshare.cli import app
-from safeshare.cli.serve import _url_host
+from safeshare.cli.serve import _url_host, worker_app
 from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.demo import raw_operation
 from safeshare.services import audit as audit_service
@@ -79,13 +81,24 @@ def test_keys_org_refuses_an_unknown_organisation(env: Path) -> None:
     assert not (env / "org-keys" / "nobody.key.json").exists()
 
 
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    """Serving freezes the process's heap (``settle_heap``); the tests share one process, so
+    the objects are handed back to the collector afterwards."""
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
 def test_serve_prints_the_web_address_and_the_demo_accounts(
-    env: Path, monkeypatch: pytest.MonkeyPatch
+    env: Path, monkeypatch: pytest.MonkeyPatch, unfrozen: None
 ) -> None:
     served: dict[str, Any] = {}
 
     def fake_run(application: Any, **kwargs: Any) -> None:
         served["app"] = application
+        served["frozen"] = gc.get_freeze_count()
+        served["tracked"] = any(o is application for o in gc.get_objects())
         served.update(kwargs)
 
     monkeypatch.setattr("uvicorn.run", fake_run)
@@ -102,6 +115,21 @@ def test_serve_prints_the_web_address_and_the_demo_accounts(
     for org in orgs:
         assert (env / "org-keys" / f"{org}.key.json").exists()
     assert served["app"].state.org_keys.path == env / "org-keys"
+    # The app was built before the heap was set aside: the collector's passes skip it.
+    assert served["frozen"] > 0
+    assert served["tracked"] is False
+
+
+def test_a_worker_process_app_is_built_then_frozen(env: Path, unfrozen: None) -> None:
+    run("db", "upgrade")
+    application = worker_app()
+    try:
+        assert gc.get_freeze_count() > 0
+        assert not any(o is application for o in gc.get_objects())  # set aside, not tracked
+        gc.unfreeze()
+        assert any(o is application for o in gc.get_objects())
+    finally:
+        application.state.store.dispose()
 
 
 @pytest.mark.parametrize(

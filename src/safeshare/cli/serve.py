@@ -6,6 +6,7 @@ generated passwords are printed once), and serve the web pages (``/``) and the A
 
 from __future__ import annotations
 
+import gc
 from typing import Annotated, Any
 
 import typer
@@ -108,6 +109,7 @@ def serve(
         raise typer.Exit(status)
     application = create_app(settings, store, web=web)
     application.state.org_keys = keys
+    settle_heap()
     uvicorn.run(application, **common)
 
 
@@ -126,7 +128,21 @@ def worker_app() -> Any:
     settings = Settings()
     application = create_app(settings, web=WebSettings(env=settings.env))  # owns its store
     application.state.org_keys = key_directory(SharingSettings())
+    settle_heap()
     return application
+
+
+def settle_heap() -> int:
+    """Called once the server's app is built, before it serves: collects the start-up's
+    garbage, then takes every object still alive — modules, the app with its routes and
+    schemas, the store's metadata and compiled statements — out of the cyclic garbage
+    collector's full passes (:func:`gc.freeze`). They live as long as the process; without
+    this, each full pass walks all of them again while requests wait (measured in process
+    with ``benchmarks/api_cpu.py``: a 67 ms pause every few thousand requests). Returns how
+    many objects were set aside."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 def _url_host(host: str) -> str:
