@@ -132,17 +132,15 @@ def worker_app() -> Any:
     return application
 
 
-def settle_heap() -> int:
+def settle_heap() -> None:
     """Called once the server's app is built, before it serves: collects the start-up's
     garbage, then takes every object still alive — modules, the app with its routes and
-    schemas, the store's metadata and compiled statements — out of the cyclic garbage
-    collector's full passes (:func:`gc.freeze`). They live as long as the process; without
-    this, each full pass walks all of them again while requests wait (measured in process
-    with ``benchmarks/api_cpu.py``: a 67 ms pause every few thousand requests). Returns how
-    many objects were set aside."""
+    schemas, the store's table metadata — out of the cyclic garbage collector's passes
+    (:func:`gc.freeze`). They live as long as the process; without this, each full pass
+    walks all of them again while requests wait (measured in process with
+    ``benchmarks/api_cpu.py``: a 67 ms pause every few thousand requests)."""
     gc.collect()
     gc.freeze()
-    return gc.get_freeze_count()
 
 
 def _url_host(host: str) -> str:
