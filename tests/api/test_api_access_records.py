@@ -19,6 +19,8 @@ from safeshare.audit.chain import AuditEventBody, parse_body
 from safeshare.core.vocabulary import Duty
 from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.services import access
+from safeshare.services.audit import case_access_trail
+from safeshare.services.common import audit
 from safeshare.store.models import AuditEventRow, DecisionRow
 from safeshare.store.models_sharing import OrgPublicKeyRow, ReferralRow
 
@@ -175,3 +177,28 @@ def test_a_referral_of_a_person_not_mine_is_one_denial_event(api: Api) -> None:
     assert [e.action for e in events] == ["access.denied"]
     assert events[0].object_id == case_id  # refused through her case
     assert _decisions(api) == decisions
+
+
+def test_a_recipient_sees_only_its_own_staff_in_a_case_trail(api: Api) -> None:
+    """Which other organisations a person was referred to, and who there opened her file, is
+    not a recipient's to know: the case page's trail for a shared case holds only the
+    viewing organisation's own staff."""
+    users = {
+        name: api.account(name)
+        for name in ("unhcr.caseworker", "ngo-a.caseworker", "ngo-b.caseworker")
+    }
+    with api.store.transaction() as session:
+        for account in users.values():
+            audit(
+                api.store,
+                session,
+                actor=account.user_id,
+                action="access.case",
+                object_type="case",
+                object_id="c-021",
+            )
+    everyone = {e.actor for e in case_access_trail(api.store, "c-021")}
+    assert set(users) <= everyone
+    for org in ("ngo-a", "ngo-b"):
+        seen = {e.actor for e in case_access_trail(api.store, "c-021", org=org)}
+        assert seen == {f"{org}.caseworker"}, seen

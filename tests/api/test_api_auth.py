@@ -3,6 +3,9 @@ API token scopes and revocation, argon2id hashes."""
 
 from __future__ import annotations
 
+import re
+
+import httpx
 from api_client import api_client
 from api_support import Api, web_settings
 from argon2 import PasswordHasher, Type
@@ -121,6 +124,52 @@ def test_cookie_session_needs_csrf(api: Api) -> None:
     assert client.post("/api/auth/logout").status_code == 403  # no CSRF token
     assert client.post("/api/auth/logout", headers={"X-CSRF-Token": "0" * 64}).status_code == 403
     assert client.post("/api/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _web_login(api: Api) -> httpx.Response:
+    page = api.client.get("/login")
+    token = CSRF_FIELD.search(page.text)
+    assert token, "the sign-in form carries its CSRF token"
+    form = {"username": CW, "password": api.password(CW), "csrf_token": token.group(1)}
+    return api.client.post("/login", data=form)
+
+
+def test_a_session_that_ended_does_not_lock_its_holder_out(api: Api) -> None:
+    """After an idle timeout the browser still holds the session cookie: the redirect to the
+    sign-in page deletes it, and signing in again works even with it still there (the sign-in
+    forms are checked against the double-submit cookie, not the dead session)."""
+    assert _web_login(api).status_code == 303
+    jar = next(c for c in api.client.cookies.jar if c.name == SESSION_COOKIE)
+    stale, domain = jar.value, jar.domain
+    api.clock.advance(minutes=31)
+    home = api.client.get("/")
+    assert home.status_code == 303
+    assert home.headers["location"] == "/login"
+    deleted = home.headers["set-cookie"]
+    assert deleted.startswith(f'{SESSION_COOKIE}=""') or deleted.startswith(f"{SESSION_COOKIE}=;")
+    assert "max-age=0" in deleted.lower()
+    assert "httponly" in deleted.lower()
+    assert SESSION_COOKIE not in api.client.cookies
+    # A browser that kept the cookie anyway (or went straight to the sign-in page).
+    api.client.cookies.set(SESSION_COOKIE, stale, domain=domain, path="/")
+    again = _web_login(api)
+    assert again.status_code == 303, again.text
+    assert api.client.cookies[SESSION_COOKIE] != stale
+    assert api.client.get("/").status_code == 200
+    # The API's cookie sign-in too, with the dead cookie sent beside the double-submit one.
+    api.client.cookies.set(SESSION_COOKIE, stale, domain=domain, path="/")
+    double = api.client.get("/api/auth/csrf").json()["csrf_token"]
+    form = {"username": CW, "password": api.password(CW), "csrf_token": double}
+    assert api.client.post("/api/auth/session", data=form).status_code == 200
+    # The double-submit check still holds on the sign-in forms.
+    api.client.cookies.set(SESSION_COOKIE, stale, domain=domain, path="/")
+    assert (
+        api.client.post("/api/auth/session", data={**form, "csrf_token": "0" * 43}).status_code
+        == 403
+    )
 
 
 def test_api_token_scope_and_revocation(api: Api) -> None:

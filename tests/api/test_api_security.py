@@ -145,6 +145,31 @@ def test_validation_errors_name_the_field_but_do_not_echo_values(api: Api) -> No
     assert "attacked" not in extra.text
 
 
+def test_validation_errors_do_not_echo_names_the_caller_made_up(api: Api) -> None:
+    """An unknown field's name and a dictionary's key are the caller's words, and can be
+    personal data: the error's location shows ``*`` in their place."""
+    h = api.headers("unhcr.caseworker")
+    key = "Fatuma Q. +254 700 123 456 was raped"
+    body = {"to": "ngo-a", "purpose": "p", "subjects": ["s-022"], "data_elements": ["name"]}
+    unknown = api.client.post("/api/decisions", headers=h, json={**body, key: "x"})
+    assert unknown.status_code == 422
+    assert "Fatuma" not in unknown.text
+    assert unknown.json()["detail"] == [
+        {"loc": ["body", "*"], "msg": "this field is not allowed", "type": "extra_forbidden"}
+    ]
+    feedback = api.client.post(
+        "/api/referrals/r-1/feedback", headers=h, json={"purpose": "p", "values": {key: 3}}
+    )
+    assert feedback.status_code == 422
+    assert "Fatuma" not in feedback.text
+    locs = [e["loc"] for e in feedback.json()["detail"]]
+    assert ["body", "values", "*", "[key]"] in locs or ["body", "values", "*"] in locs, locs
+    # The API's own names still show.
+    short = api.client.post("/api/decisions", headers=h, json={"to": "ngo-a"})
+    assert short.status_code == 422
+    assert ["body", "purpose"] in [e["loc"] for e in short.json()["detail"]]
+
+
 def test_ids_in_paths_only(api: Api) -> None:
     h = api.headers("unhcr.caseworker")
     res = api.client.get("/api/subjects/Fatuma Q.", headers=h)

@@ -12,13 +12,17 @@ from pathlib import Path
 import httpx
 import pytest
 from api_client import api_client
+from sqlalchemy import select
 
 import sharing_world as w
 from safeshare.api.app import create_app
 from safeshare.api.config import WebSettings
+from safeshare.api.deps import SESSION_COOKIE
 from safeshare.services import audit as audit_service
 from safeshare.services.accounts import AccessPolicy, Role, create_account, login
+from safeshare.services.common import audit
 from safeshare.settings import Env, Settings
+from safeshare.store.models_access import UserAccountRow
 from safeshare.store.unit import Store
 
 PASSWORD = "correct horse battery staple"
@@ -288,3 +292,33 @@ def test_reverification_subject_access_and_erasure(env: tuple) -> None:  # type:
         "erased"
     ]
     assert audit_service.verify_audit(op.store).ok
+
+
+def test_a_recipients_case_page_shows_only_its_own_staffs_accesses(env: tuple) -> None:  # type: ignore[type-arg]
+    """The case page's trail, for an organisation the case was shared with, holds its own
+    staff's accesses only: not the owner's, nor another recipient's (which would tell it
+    where else the person was referred)."""
+    client, h, _clock, op = env
+    rid = client.post("/api/referrals", json=REFERRAL, headers=h["unhcr-cw"]).json()["referral"][
+        "id"
+    ]
+    assert client.post(f"/api/referrals/{rid}/accept", headers=h["ngoa-cw"]).status_code == 200
+    assert client.get(f"/api/referrals/{rid}/packet", headers=h["ngoa-cw"]).status_code == 200
+    with op.store.transaction() as session:
+        ngob = session.scalar(select(UserAccountRow.id).where(UserAccountRow.username == "ngob-cw"))
+        assert ngob is not None
+        audit(
+            op.store, session, actor=ngob, action="access.case", object_type="case", object_id="c1"
+        )
+    pages = {}
+    for who in ("ngoa-cw", "unhcr-cw"):
+        client.cookies.set(SESSION_COOKIE, h[who]["authorization"].removeprefix("Bearer "))
+        page = client.get("/cases/c1")
+        assert page.status_code == 200, (who, page.status_code)
+        pages[who] = page.text.split('id="h-trail"', 1)[1]
+        client.cookies.clear()
+    assert "ngoa-cw" in pages["ngoa-cw"]
+    assert "ngob-cw" not in pages["ngoa-cw"]
+    assert "unhcr-cw" not in pages["ngoa-cw"]
+    assert "ngob-cw" in pages["unhcr-cw"]  # the owner's trail is whole
+    assert "ngoa-cw" in pages["unhcr-cw"]

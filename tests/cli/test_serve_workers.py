@@ -155,3 +155,27 @@ def test_two_workers_serve_one_store(served: tuple[subprocess.Popen[str], str, s
             case = client.get(f"/api/cases/{me.json()['cases'][0]}", headers=headers)
             assert case.status_code == 200
             assert case.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_sessions_csrf_token_holds_on_every_worker(
+    served: tuple[subprocess.Popen[str], str, str],
+) -> None:
+    """In development and demo the session secret may be left unset: the parent then gives
+    every worker the same one, so a CSRF token bound to a session by one worker is accepted
+    by the others (a cookie session's state-changing request on fresh connections, spread
+    across the workers: refused with 403 by a worker with another secret; here it passes
+    the check and fails on its empty body instead)."""
+    _proc, base, password = served
+    login = httpx.post(
+        f"{base}/api/auth/login",
+        json={"username": "unhcr.caseworker", "password": password},
+        timeout=30,
+    )
+    assert login.status_code == 200, login.text
+    token, csrf = login.json()["token"], login.json()["csrf_token"]
+    statuses = set()
+    for _ in range(16):
+        with httpx.Client(base_url=base, timeout=30, cookies={"safeshare_session": token}) as c:
+            answer = c.post("/api/decisions", json={}, headers={"X-CSRF-Token": csrf})
+            statuses.add(answer.status_code)
+    assert statuses == {422}, statuses

@@ -19,6 +19,7 @@ from safeshare.bootstrap import bootstrap
 from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.demo import load_demo
 from safeshare.settings import Env, Settings
+from safeshare.web.routes import STATIC_FILES
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -236,3 +237,14 @@ def test_a_referral_that_cannot_be_sealed_is_a_409_and_its_access_stays_audited(
         actions = [parse_body(bytes(b)).action for b in bodies]
     assert "access.case" in actions
     assert "decision" not in actions  # rolled back with the referral
+
+
+def test_every_listed_static_file_is_served(
+    app_and_passwords: tuple[object, dict[str, str]],
+) -> None:
+    c = client(app_and_passwords[0])
+    for name in sorted(STATIC_FILES):
+        r = c.get(f"/static/{name}")
+        assert r.status_code == 200, name
+        assert r.content, name
+    assert c.get("/static/nothing.js").status_code == 404

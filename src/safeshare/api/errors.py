@@ -1,8 +1,10 @@
 """JSON errors without tracebacks or echoed input: a validation error names the field and
-what is wrong, never the submitted value; every 404 has the same body."""
+what is wrong, never the submitted value nor a name the caller made up (an unknown field's,
+a dictionary's key); every 404 has the same body."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,18 +14,40 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safeshare.api.deps import NOT_FOUND_DETAIL
 
-MAX_LOC_PART = 64
+LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
+HIDDEN_NAME = "*"
+"""Stands in a validation error's location for a name the caller sent that is not one of the
+API's own (an unknown field, a dictionary's key): such a key can be personal data."""
 
 
-def _loc(parts: Any) -> list[str | int]:
-    out: list[str | int] = []
-    for part in parts or ():
-        if isinstance(part, int):
-            out.append(part)
-        else:
-            text = str(part)
-            out.append(text if len(text) <= MAX_LOC_PART else text[:MAX_LOC_PART] + "...")
-    return out
+def _loc(parts: Any, names: frozenset[str]) -> list[str | int]:
+    """The error's location, with only the API's own names (fields and parameters of its
+    OpenAPI document) and positions; any other name — an unknown field's, a dictionary's key
+    — is :data:`HIDDEN_NAME`."""
+    return [part if isinstance(part, int) or part in names else HIDDEN_NAME for part in parts or ()]
+
+
+def _names_in(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        properties = node.get("properties")
+        if isinstance(properties, dict):
+            yield from properties
+        if isinstance(node.get("in"), str) and isinstance(node.get("name"), str):
+            yield node["name"]  # a parameter
+        for value in node.values():
+            yield from _names_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _names_in(value)
+
+
+def api_names(app: FastAPI) -> frozenset[str]:
+    """Every field and parameter name of the app's OpenAPI document (built once per app)."""
+    known: frozenset[str] | None = getattr(app.state, "api_names", None)
+    if known is None:
+        known = LOCATIONS | frozenset(_names_in(app.openapi()))
+        app.state.api_names = known
+    return known
 
 
 def _message(error: dict[str, Any]) -> str:
@@ -36,10 +60,11 @@ def _message(error: dict[str, Any]) -> str:
     return msg if len(msg) <= 200 else msg[:200]
 
 
-async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    names = api_names(request.app)
     issues = [
-        {"loc": _loc(e.get("loc")), "msg": _message(e), "type": str(e.get("type", ""))}
+        {"loc": _loc(e.get("loc"), names), "msg": _message(e), "type": str(e.get("type", ""))}
         for e in exc.errors()
     ]
     return JSONResponse(status_code=422, content={"detail": issues})

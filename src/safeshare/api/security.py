@@ -45,6 +45,7 @@ SECURITY_HEADERS: dict[str, str] = {
 NO_STORE = "no-store"
 CSRF_FORM_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SIGN_IN_PATHS = frozenset({"/login", "/api/auth/login", "/api/auth/session"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 GENERIC_500 = b'{"detail":"internal error"}'
 
@@ -122,11 +123,14 @@ async def csrf_protect(request: Request) -> None:
     own). A state-changing request carrying the session cookie, or any form post, must carry
     the CSRF token in the ``X-CSRF-Token`` header or the ``csrf_token`` form field: for a
     cookie session the token bound to the session, otherwise (a login form) the value of the
-    double-submit cookie."""
+    double-submit cookie. Signing in (:data:`SIGN_IN_PATHS`) is always checked against the
+    double-submit cookie: the form was rendered without a session, and a cookie left by a
+    session that has ended (idle, expired) must not lock its holder out of signing in."""
     if request.method not in UNSAFE_METHODS or bearer_token(request) is not None:
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    session_cookie = request.cookies.get(SESSION_COOKIE)
+    signing_in = request.url.path in SIGN_IN_PATHS
+    session_cookie = None if signing_in else request.cookies.get(SESSION_COOKIE)
     is_form = content_type in FORM_TYPES
     if not session_cookie and not is_form:
         return

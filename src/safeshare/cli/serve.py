@@ -7,11 +7,16 @@ generated passwords are printed once), and serve the web pages (``/``) and the A
 from __future__ import annotations
 
 import gc
-from typing import Annotated, Any
+import os
+import secrets
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from safeshare.cli import app
+
+if TYPE_CHECKING:
+    from safeshare.api.config import WebSettings
 
 HostOption = Annotated[str, typer.Option("--host", help="interface to listen on")]
 PortOption = Annotated[int, typer.Option("--port", help="port to listen on", min=1, max=65535)]
@@ -96,21 +101,31 @@ def serve(
         "proxy_headers": False,
     }
     if workers > 1:
-        # Each worker process builds its own store and app from the same environment, and
-        # listens on its own socket of the port (see safeshare.cli.workers).
-        from safeshare.cli.workers import PortInUseError, run_workers
-
         store.dispose()
-        try:
-            status = run_workers(WORKER_APP, workers, common)
-        except PortInUseError as exc:
-            typer.echo(f"safeshare: {exc}", err=True)
-            raise typer.Exit(2) from None
-        raise typer.Exit(status)
+        _serve_with_workers(workers, web, common)
     application = create_app(settings, store, web=web)
     application.state.org_keys = keys
     settle_heap()
     uvicorn.run(application, **common)
+
+
+def _serve_with_workers(workers: int, web: WebSettings, common: dict[str, Any]) -> NoReturn:
+    """Each worker process builds its own store and app from the same environment, and
+    listens on its own socket of the port (see safeshare.cli.workers); returns only by
+    ``typer.Exit`` with the workers' exit status."""
+    from safeshare.cli.workers import PortInUseError, run_workers
+
+    if web.session_secret is None:
+        # Development and demo only (elsewhere the setting is required): one secret for
+        # every worker, which each read from the environment, so that a CSRF token bound
+        # to a session by one worker is accepted by the others.
+        os.environ["SAFESHARE_SESSION_SECRET"] = secrets.token_urlsafe(32)
+    try:
+        status = run_workers(WORKER_APP, workers, common)
+    except PortInUseError as exc:
+        typer.echo(f"safeshare: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(status)
 
 
 WORKER_APP = "safeshare.cli.serve:worker_app"

@@ -31,11 +31,15 @@ class TrailEntry:
     codes: tuple[str, ...]
 
 
-def case_access_trail(store: Store, case_id: str, *, limit: int = 50) -> list[TrailEntry]:
+def case_access_trail(
+    store: Store, case_id: str, *, limit: int = 50, org: str | None = None
+) -> list[TrailEntry]:
     """Who opened, changed or shared this case or its person, newest first (ids, actions
     and codes: the audit log holds no personal data). Indexed lookups (``object_type`` and
     ``object_id``, ``subject_id``): the cost follows the case's own events, not the chain's
-    length."""
+    length. ``org``: only the events of that organisation's staff (a recipient of a share
+    sees its own staff's accesses, not which other organisations the person was referred
+    to or who there opened her file)."""
     with store.reading() as session:
         subject_id = session.scalar(select(CaseRow.subject_id).where(CaseRow.id == case_id))
         objects = [("case", case_id)]
@@ -44,15 +48,18 @@ def case_access_trail(store: Store, case_id: str, *, limit: int = 50) -> list[Tr
         events = audit_log.events_about(
             session, objects=objects, subject_id=subject_id, actions=TRAIL_ACTIONS, limit=limit
         )
-    users: dict[str, str] = {}
+    users: dict[str, tuple[str, str | None]] = {}
     out = []
     for event in events:
         if event.actor not in users:
             account = get_account(store, event.actor)
-            users[event.actor] = account.username if account else event.actor
-        out.append(
-            TrailEntry(event.seq, event.at, users[event.actor], event.action, tuple(event.codes))
-        )
+            users[event.actor] = (
+                (account.username, account.org_id) if account else (event.actor, None)
+            )
+        name, actor_org = users[event.actor]
+        if org is not None and actor_org != org:
+            continue
+        out.append(TrailEntry(event.seq, event.at, name, event.action, tuple(event.codes)))
     return out
 
 

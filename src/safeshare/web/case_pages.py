@@ -121,7 +121,7 @@ def case_page(
             "can_act": own and principal.role in CASE_ROLES,
             "made": made,
             "received": received,
-            "trail": case_trail(store, case_id=case_id),
+            "trail": case_trail(store, case_id=case_id, org=None if own else principal.org_id),
             "names": org_names(store, principal),
         },
     )

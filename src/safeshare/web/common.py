@@ -9,10 +9,11 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from safeshare.api.deps import (
+    SESSION_COOKIE,
     ClockDep,
     Principal,
     current_principal,
@@ -30,22 +31,39 @@ MAX_FIELD = 2000
 
 
 class LoginRequiredError(HTTPException):
-    def __init__(self) -> None:
-        super().__init__(
-            status_code=status.HTTP_303_SEE_OTHER,
-            detail="sign in",
-            headers={"location": LOGIN_PATH, "cache-control": "no-store"},
-        )
+    """The redirect to the sign-in page; ``ended_cookie``: also delete the session cookie
+    the request carried (its session has ended: idle, expired, logged out elsewhere)."""
+
+    def __init__(self, ended_cookie: str | None = None) -> None:
+        headers = {"location": LOGIN_PATH, "cache-control": "no-store"}
+        if ended_cookie is not None:
+            headers["set-cookie"] = ended_cookie
+        super().__init__(status_code=status.HTTP_303_SEE_OTHER, detail="sign in", headers=headers)
+
+
+def _ended_session_cookie(request: Request) -> str:
+    """The ``Set-Cookie`` value that deletes the session cookie (the same attributes it
+    was set with)."""
+    response = Response()
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        secure=request.app.state.web.secure_cookies,
+        httponly=True,
+        samesite="strict",
+    )
+    return response.headers["set-cookie"]
 
 
 async def web_principal(request: Request) -> Principal:
-    """The signed-in person (cookie session only), or a redirect to the sign-in page."""
-    if not request.cookies.get("safeshare_session") or request.headers.get("authorization"):
+    """The signed-in person (cookie session only), or a redirect to the sign-in page (which
+    deletes a session cookie whose session has ended)."""
+    if not request.cookies.get(SESSION_COOKIE) or request.headers.get("authorization"):
         raise LoginRequiredError()
     try:
         principal = await current_principal(request)
     except HTTPException:
-        raise LoginRequiredError() from None
+        raise LoginRequiredError(_ended_session_cookie(request)) from None
     if principal.kind != "session":
         raise LoginRequiredError()
     request.state.web_principal = principal

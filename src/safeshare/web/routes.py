@@ -34,9 +34,7 @@ router.include_router(dp_pages.router)
 
 WebDep = Annotated[WebSettings, Depends(get_web_settings)]
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-STATIC_FILES = frozenset(
-    {"app.css", "htmx.min.js", "app.js", "swagger-ui-bundle.js", "swagger-ui.css"}
-)
+STATIC_FILES = frozenset({"app.css", "htmx.min.js", "swagger-ui-bundle.js", "swagger-ui.css"})
 
 
 @router.get("/static/{name}")

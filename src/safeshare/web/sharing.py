@@ -36,6 +36,9 @@ def case_values(
     return found.get(subject_id, {})
 
 
-def case_trail(store: Store, *, case_id: str, limit: int = 50) -> list[TrailEntry]:
-    """Who opened, changed or shared this case or its person, newest first."""
-    return case_access_trail(store, case_id, limit=limit)
+def case_trail(
+    store: Store, *, case_id: str, org: str | None = None, limit: int = 50
+) -> list[TrailEntry]:
+    """Who opened, changed or shared this case or its person, newest first (``org``: only
+    that organisation's staff, for a recipient of a share)."""
+    return case_access_trail(store, case_id, limit=limit, org=org)
