@@ -2,8 +2,9 @@
 registered, and REAL referrals made and answered through the sharing services (no lookup is
 faked): for each organisation of the matrix, a case of the other organisation shared to it
 and accepted today (within the purpose's retention), one shared and accepted so long ago that
-the purpose's retention is over at the test's clock, a referral its organisation sent about
-its own case, and one between two other organisations. Consent is on record (through the
+the purpose's retention is over at the test's clock, referrals its organisation sent about
+its own cases (assigned, unassigned, with a recorded need), and one between two other
+organisations. Consent is on record (through the
 consent service) wherever the demo has none for the purpose; the withdrawal behind the
 'withdrawn' relation goes through the consent service with its effects; the 'archived' cases
 are the demo's closed cases."""
@@ -116,6 +117,44 @@ SHARES: dict[tuple[str, str], Share] = {
         TARGETS["ngo-a"]["assigned"],
         ("individual_number", "name"),
         accept=False,
+    ),
+    # each organisation's referrals about its case assigned to nobody of the matrix, and
+    # about its case with a recorded need (sent, not yet answered)
+    ("ngo-a", "unassigned"): Share(
+        "ngo-a",
+        "unhcr",
+        "cash-eligibility",
+        TARGETS["ngo-a"]["unassigned"],
+        ("individual_number", "name"),
+        accept=False,
+        consent=(GivenBy.SELF,),
+    ),
+    ("ngo-a", "need"): Share(
+        "ngo-a",
+        "unhcr",
+        "cash-eligibility",
+        TARGETS["ngo-a"]["need"],
+        ("individual_number", "name"),
+        accept=False,
+        consent=(GivenBy.SELF,),
+    ),
+    ("unhcr", "unassigned"): Share(
+        "unhcr",
+        "ngo-a",
+        "psychosocial-support-referral",
+        TARGETS["unhcr"]["unassigned"],
+        ("referral_id", "name", "phone", "service_needed"),
+        accept=False,
+        consent=(GivenBy.SELF,),
+    ),
+    ("unhcr", "need"): Share(
+        "unhcr",
+        "ngo-a",
+        "psychosocial-support-referral",
+        TARGETS["unhcr"]["need"],
+        ("referral_id", "name", "phone", "service_needed"),
+        accept=False,
+        consent=(GivenBy.SELF,),
     ),
 }
 # UNHCR's own (assigned) case is the one it shared to ngo-a.

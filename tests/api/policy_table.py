@@ -10,6 +10,9 @@ Operations (column order of each cell string):
   consent   POST /api/subjects/{subject}/consents   (record a consent)
   withdraw  POST /api/subjects/{subject}/consents/withdraw
   evaluate  POST /api/decisions                     (evaluate a share naming the subject)
+  send      POST /api/referrals                     (send a referral naming the subject: "A"
+                                                    when her access to the person passes;
+                                                    the engine's decision may still deny it)
 
 Relations (of the case to the actor; the same for both organisations tested):
   assigned         her organisation's case, assigned to her (for roles other than caseworker
@@ -27,29 +30,39 @@ Relations (of the case to the actor; the same for both organisations tested):
 
 Referral operations (REFERRAL_TABLE, column order of each cell string):
   referral  GET  /api/referrals/{id}
+  outgoing  GET  /api/referrals/outgoing            (the referral appears in the list)
   packet    GET  /api/referrals/{id}/packet
   accept    POST /api/referrals/{id}/accept
   reject    POST /api/referrals/{id}/reject
   feedback  POST /api/referrals/{id}/feedback
+  close     POST /api/referrals/{id}/close         (last: it changes the referral's state)
 
 The referral behind each relation where one is meaningful (matrix_world.py):
   assigned         her organisation sent it about her own case (she is the sender's staff)
+  unassigned       her organisation sent it about its case not assigned to her
+  need             her organisation sent it about its case with a need recorded for her
   shared           the referral sharing the 'shared' case to her organisation, accepted
   shared-expired   the referral sharing the 'shared-expired' case, retention over
   other-org        a referral between two other organisations
   missing          no such referral
-Policy: a referral is seen by its two parties' case-management staff (caseworker,
-supervisor, data protection focal point) — the recipient only within its window (pending,
-or accepted and within the purpose's retention); only the RECIPIENT organisation's
-case-management staff open the packet, accept, reject or give feedback. Other roles, other
-organisations and an expired window get the same 404 as a missing referral, audited.
-"A" for accept/reject on an accepted referral means the request passes authorization and
-meets the state check (409 "not pending"), not the 404.
+Policy: only caseworkers, supervisors and data protection focal points use the referral
+endpoints. The SENDING side names the referral's persons: it is seen (read, listed, closed)
+only by staff with need-to-know for every one of them, decided as a case read is (the
+assigned caseworker, or a recorded case-specific need; a supervisor's or focal point's
+assignment does not count: theirs is oversight). The RECEIVING side (no person named) is
+seen by the recipient organisation's caseworkers, supervisors and focal points within its
+window (pending, or accepted and within the purpose's retention), who may accept, reject
+or close it; only its CASEWORKERS open the packet or give feedback (both reveal the person;
+a need cannot be recorded for another organisation's case, so oversight roles never do).
+Other roles, other organisations and an expired window get the same 404 as a missing
+referral, audited; absence from the outgoing list is no answer of its own.
+"A" for accept/reject/close on a referral no longer pending (or already closed) means the
+request passes authorization and meets the state check (409), not the 404.
 """
 
 from __future__ import annotations
 
-OPS = ("list", "case", "subject", "timeline", "consent", "withdraw", "evaluate")
+OPS = ("list", "case", "subject", "timeline", "consent", "withdraw", "evaluate", "send")
 ROLES = ("caseworker", "supervisor", "dp-focal-point", "im-officer", "archivist", "administrator")
 RELATIONS = (
     "assigned",
@@ -63,64 +76,64 @@ RELATIONS = (
     "missing",
 )
 
-#                  list case subj time cons withd eval
+#                  list case subj time cons withd eval send
 TABLE: dict[str, dict[str, str]] = {
     "caseworker": {
-        "assigned": "AAAAAAA",
-        "unassigned": "DDDDDDD",
-        "need": "AAAAAAA",
-        "withdrawn": "AAAAAAA",
-        "archived": "AAAAAAA",
-        "other-org": "DDDDDDD",
-        "shared": "AAADDDA",
-        "shared-expired": "DDDDDDD",
-        "missing": "DDDDDDD",
+        "assigned": "AAAAAAAA",
+        "unassigned": "DDDDDDDD",
+        "need": "AAAAAAAA",
+        "withdrawn": "AAAAAAAA",
+        "archived": "AAAAAAAA",
+        "other-org": "DDDDDDDD",
+        "shared": "AAADDDAA",
+        "shared-expired": "DDDDDDDD",
+        "missing": "DDDDDDDD",
     },
     "supervisor": {
-        "assigned": "DDDDDDD",
-        "unassigned": "DDDDDDD",
-        "need": "AAAAAAA",
-        "withdrawn": "DDDDDDD",
-        "archived": "DDDDDDD",
-        "other-org": "DDDDDDD",
-        "shared": "DDDDDDD",
-        "shared-expired": "DDDDDDD",
-        "missing": "DDDDDDD",
+        "assigned": "DDDDDDDD",
+        "unassigned": "DDDDDDDD",
+        "need": "AAAAAAAA",
+        "withdrawn": "DDDDDDDD",
+        "archived": "DDDDDDDD",
+        "other-org": "DDDDDDDD",
+        "shared": "DDDDDDDD",
+        "shared-expired": "DDDDDDDD",
+        "missing": "DDDDDDDD",
     },
     "dp-focal-point": {
-        "assigned": "DDDDDDD",
-        "unassigned": "DDDDDDD",
-        "need": "AAAAAAA",
-        "withdrawn": "DDDDDDD",
-        "archived": "DDDDDDD",
-        "other-org": "DDDDDDD",
-        "shared": "DDDDDDD",
-        "shared-expired": "DDDDDDD",
-        "missing": "DDDDDDD",
+        "assigned": "DDDDDDDD",
+        "unassigned": "DDDDDDDD",
+        "need": "AAAAAAAA",
+        "withdrawn": "DDDDDDDD",
+        "archived": "DDDDDDDD",
+        "other-org": "DDDDDDDD",
+        "shared": "DDDDDDDD",
+        "shared-expired": "DDDDDDDD",
+        "missing": "DDDDDDDD",
     },
     "im-officer": {
-        "assigned": "DDDDDDD",
-        "unassigned": "DDDDDDD",
-        "need": "AAAADDD",
-        "withdrawn": "DDDDDDD",
-        "archived": "DDDDDDD",
-        "other-org": "DDDDDDD",
-        "shared": "DDDDDDD",
-        "shared-expired": "DDDDDDD",
-        "missing": "DDDDDDD",
+        "assigned": "DDDDDDDD",
+        "unassigned": "DDDDDDDD",
+        "need": "AAAADDDD",
+        "withdrawn": "DDDDDDDD",
+        "archived": "DDDDDDDD",
+        "other-org": "DDDDDDDD",
+        "shared": "DDDDDDDD",
+        "shared-expired": "DDDDDDDD",
+        "missing": "DDDDDDDD",
     },
     "archivist": {
-        "assigned": "DDDDDDD",
-        "unassigned": "DDDDDDD",
-        "need": "AAAADDD",
-        "withdrawn": "DDDDDDD",
-        "archived": "DDDDDDD",
-        "other-org": "DDDDDDD",
-        "shared": "DDDDDDD",
-        "shared-expired": "DDDDDDD",
-        "missing": "DDDDDDD",
+        "assigned": "DDDDDDDD",
+        "unassigned": "DDDDDDDD",
+        "need": "AAAADDDD",
+        "withdrawn": "DDDDDDDD",
+        "archived": "DDDDDDDD",
+        "other-org": "DDDDDDDD",
+        "shared": "DDDDDDDD",
+        "shared-expired": "DDDDDDDD",
+        "missing": "DDDDDDDD",
     },
-    "administrator": {relation: "DDDDDDD" for relation in RELATIONS},
+    "administrator": {relation: "DDDDDDDD" for relation in RELATIONS},
 }
 
 # Role-only operations (no case relation): GET path -> roles allowed.
@@ -132,6 +145,8 @@ ROLE_OPS: dict[str, frozenset[str]] = {
     "/api/protocol": frozenset(ROLES),
     "/api/organisations": frozenset(ROLES),
     "/api/auth/me": frozenset(ROLES),
+    "/api/referrals/inbox": frozenset({"caseworker", "supervisor", "dp-focal-point"}),
+    "/api/referrals/outgoing": frozenset({"caseworker", "supervisor", "dp-focal-point"}),
 }
 
 # The objects behind each relation, per organisation of the actor (demo operation ids).
@@ -160,21 +175,41 @@ TARGETS: dict[str, dict[str, str]] = {
     },
 }
 
-REFERRAL_OPS = ("referral", "packet", "accept", "reject", "feedback")
-REFERRAL_RELATIONS = ("assigned", "shared", "shared-expired", "other-org", "missing")
-_CASE_MANAGEMENT = {
-    #                  ref pack acc rej fb
-    "assigned": "ADDDD",
-    "shared": "AAAAA",
-    "shared-expired": "DDDDD",
-    "other-org": "DDDDD",
-    "missing": "DDDDD",
+REFERRAL_OPS = ("referral", "outgoing", "packet", "accept", "reject", "feedback", "close")
+REFERRAL_RELATIONS = (
+    "assigned",
+    "unassigned",
+    "need",
+    "shared",
+    "shared-expired",
+    "other-org",
+    "missing",
+)
+_CASEWORKER = {
+    #                  ref out pack acc rej fb close
+    "assigned": "AADDDDA",
+    "unassigned": "DDDDDDD",
+    "need": "AADDDDA",
+    "shared": "ADAAAAA",
+    "shared-expired": "DDDDDDD",
+    "other-org": "DDDDDDD",
+    "missing": "DDDDDDD",
 }
-_NO_REFERRALS = {relation: "DDDDD" for relation in REFERRAL_RELATIONS}
+_OVERSIGHT = {  # supervisor, data protection focal point
+    #                  ref out pack acc rej fb close
+    "assigned": "DDDDDDD",
+    "unassigned": "DDDDDDD",
+    "need": "AADDDDA",
+    "shared": "ADDAADA",
+    "shared-expired": "DDDDDDD",
+    "other-org": "DDDDDDD",
+    "missing": "DDDDDDD",
+}
+_NO_REFERRALS = {relation: "DDDDDDD" for relation in REFERRAL_RELATIONS}
 REFERRAL_TABLE: dict[str, dict[str, str]] = {
-    "caseworker": _CASE_MANAGEMENT,
-    "supervisor": _CASE_MANAGEMENT,
-    "dp-focal-point": _CASE_MANAGEMENT,
+    "caseworker": _CASEWORKER,
+    "supervisor": _OVERSIGHT,
+    "dp-focal-point": _OVERSIGHT,
     "im-officer": _NO_REFERRALS,
     "archivist": _NO_REFERRALS,
     "administrator": _NO_REFERRALS,

@@ -244,9 +244,12 @@ def test_withdrawal_through_consent_api(env: tuple) -> None:  # type: ignore[typ
     assert r.status_code == 201, r.text
     inbox = client.get("/api/referrals/inbox", headers=h["ngoa-cw"]).json()
     assert [x["id"] for x in inbox] == [delivered]
-    (notice,) = client.get("/api/notices", headers=h["ngoa-cw"]).json()
-    assert notice["referral_id"] == delivered
-    assert notice["kind"] == "consent-withdrawn"
+    notices = {n["referral_id"]: n for n in client.get("/api/notices", headers=h["ngoa-cw"]).json()}
+    assert {rid: n["kind"] for rid, n in notices.items()} == {
+        delivered: "consent-withdrawn",
+        pending: "referral-stopped",  # it was in ngo-a's inbox: told not to act on it
+    }
+    notice = notices[delivered]
     assert client.get("/api/notices", headers=h["ngob-cw"]).json() == []
     ack = client.post(f"/api/notices/{notice['id']}/acknowledge", headers=h["ngoa-cw"])
     assert ack.json()["acknowledged_at"]

@@ -230,7 +230,7 @@ def test_withdrawal_failing_after_stopping_a_share_leaves_it_pending(
     delivered, pending = _pending_and_delivered(op)
     before, states = _counts(op.store), _statuses(op.store)
     assert states[pending] == ("pending", True)
-    monkeypatch.setattr(consent_effects, "_notify", _fail)  # after the stop, at the notice
+    monkeypatch.setattr(consent_effects, "notify_in", _fail)  # after the stop, at the notice
     with pytest.raises(Injected):
         record_consent_and_apply(
             op.store, consent("s1", [REFERRAL], decision=ConsentDecision.WITHDRAWN), actor=ACTOR
@@ -245,10 +245,10 @@ def test_withdrawal_without_failure_stops_and_notifies_together(op: Operation) -
     before = _counts(op.store)
     effects = withdraw_consent_and_apply(op.store, subject="s1", purposes=[REFERRAL], actor=ACTOR)
     assert effects.stopped == (pending,)
-    assert len(effects.notices) == 1
+    assert len(effects.notices) == 2  # the delivered one's holder, the stopped one's recipient
     after = _counts(op.store)
     assert after["ledger"] == before["ledger"] + 1
-    assert after["notices"] == before["notices"] + 1
+    assert after["notices"] == before["notices"] + 2
     assert _statuses(op.store)[pending] == ("stopped", False)
     assert _statuses(op.store)[delivered] == ("accepted", True)
 

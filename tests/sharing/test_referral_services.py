@@ -267,7 +267,8 @@ def test_escalation_queue_approve_and_refuse(op: Operation) -> None:
     assert out.decision.outcome.value == "escalate"
     assert out.referral is not None
     assert out.referral.status == "escalated"
-    (item,) = escalation_queue(op.store, actor="dpfp")
+    (item,) = escalation_queue(op.store, actor="dpfp", org="ngo-a")
+    assert escalation_queue(op.store, actor="other-dpfp", org="unhcr") == []  # not its share
     assert item.detail == "Complaint against a named worker"
     assert item.recipient_safe is True
     assert item.benefits_outweigh_risks is True
@@ -290,7 +291,7 @@ def test_escalation_queue_approve_and_refuse(op: Operation) -> None:
     )
     assert payload.subjects[0].as_dict()["individual_number"] == "IND-s5"
     assert [t.subject_id for t in inform_tasks(op.store, "ngo-a")] == ["s5"]
-    assert escalation_queue(op.store, actor="dpfp") == []
+    assert escalation_queue(op.store, actor="dpfp", org="ngo-a") == []
     out2 = create_referral(op.store, op.keys, _investigation(), actor="u-ngo", today=TODAY)
     assert out2.escalation_id is not None
     refused = decide_escalation(
@@ -320,9 +321,8 @@ def test_withdrawal_stops_pending_notifies_delivered_blocks_new(op: Operation) -
         op.store, subject="s1", purposes=[REFERRAL], actor=ACTOR, on=TODAY
     )
     assert effects.stopped == (pending.id,)
-    (notice,) = notices_for(op.store, "ngo-a")
-    assert notice.referral_id == delivered.id
-    assert notice.kind == "consent-withdrawn"
+    notices = {n.referral_id: n.kind for n in notices_for(op.store, "ngo-a")}
+    assert notices == {delivered.id: "consent-withdrawn", pending.id: "referral-stopped"}
     assert [r.id for r in inbox(op.store, "ngo-a", today=TODAY)] == [delivered.id]
     with pytest.raises(NotFoundError):
         open_referral(op.store, op.keys, pending.id, org_id="ngo-a", actor="u", today=TODAY)

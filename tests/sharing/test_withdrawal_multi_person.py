@@ -78,11 +78,15 @@ def test_one_withdrawal_stops_a_multi_person_referral_and_notifies(op: Operation
 
 
 def test_a_single_person_referral_stops_without_a_resend_notice(op: Operation) -> None:
+    """No one else to refer again: no notice to the sender; the recipient, whose inbox held
+    the packet, is told (referral-stopped)."""
     out = create_referral(op.store, op.keys, _referral("s1"), actor=ACTOR, today=TODAY)
     assert out.referral is not None
     effects = withdraw_consent_and_apply(
         op.store, subject="s1", purposes=[REFERRAL], actor=ACTOR, on=TODAY
     )
     assert effects.stopped == (out.referral.id,)
-    assert effects.notices == ()
+    (to_recipient,) = notices_for(op.store, "ngo-a")
+    assert (to_recipient.kind, to_recipient.referral_id) == ("referral-stopped", out.referral.id)
+    assert effects.notices == (to_recipient.id,)
     assert notices_for(op.store, "unhcr") == []

@@ -27,6 +27,7 @@ from safeshare.core.vocabulary import ADULT_AGE, CaseStatus
 from safeshare.services import access, accounts, reads_ahead, registry
 from safeshare.services.access import CaseAccess
 from safeshare.services.common import NotFoundError
+from safeshare.services.needs import NeedRoleNotAllowedError
 from safeshare.services.roles import PERSONAL_DATA_ROLES, Role, Scope
 from safeshare.services.world_loader import Q_CATEGORIES
 from safeshare.store.models import SubjectCategoryRow, SubjectRow
@@ -48,7 +49,9 @@ Aggregates = Annotated[
         )
     ),
 ]
-NeedGranter = Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.DP_FOCAL_POINT))]
+NeedGranter = Annotated[
+    Principal, Depends(require(Role.SUPERVISOR, Role.DP_FOCAL_POINT, scope=Scope.NEEDS_WRITE))
+]
 
 
 def _summary(row: Any, grant: CaseAccess) -> CaseSummary:
@@ -137,7 +140,8 @@ def read_case(case_id: str, principal: Principal, store: Store, clock: Clock) ->
 def record_need(
     case_id: PathId, body: NeedCreate, principal: NeedGranter, store: StoreDep, clock: ClockDep
 ) -> NeedOut:
-    """Records a colleague's case-specific need to know (never one's own), for a few days."""
+    """Records a colleague's case-specific need to know (never one's own, never for a role
+    that may not read personal data: an administrator), for a few days."""
     try:
         need_id = accounts.record_need(
             store,
@@ -149,10 +153,13 @@ def record_need(
             valid_for=timedelta(days=body.valid_days),
             at=clock(),
         )
-    except (NotFoundError, PermissionError):
-        access.denied(
-            store, principal, object_type="case", object_id=case_id, codes=["need-not-recordable"]
+    except (NotFoundError, PermissionError) as exc:
+        code = (
+            "need-role-not-allowed"
+            if isinstance(exc, NeedRoleNotAllowedError)
+            else "need-not-recordable"
         )
+        access.denied(store, principal, object_type="case", object_id=case_id, codes=[code])
         raise not_found() from None
     return NeedOut(need_id=need_id, staff_id=body.staff_id, case_id=case_id, need=body.need)
 

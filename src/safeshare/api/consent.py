@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
+from fastapi.exceptions import RequestValidationError
 
 from safeshare.api.deps import ClockDep, Principal, StoreDep, not_found, require
 from safeshare.api.schemas import ConsentCreate, ConsentOut, PathId, WithdrawRequest
@@ -14,6 +15,7 @@ from safeshare.core.world import ConsentRecord
 from safeshare.services import access, consent_effects
 from safeshare.services import consent as consent_service
 from safeshare.services.common import NotFoundError
+from safeshare.services.consent import FutureConsentDateError
 from safeshare.services.roles import PERSONAL_DATA_ROLES, Role, Scope
 from safeshare.store.ledger import NewConsent
 
@@ -42,6 +44,13 @@ def _out(r: ConsentRecord) -> ConsentOut:
         method=r.method,
         date=r.date,
         seq=r.seq,
+    )
+
+
+def _unprocessable(error: FutureConsentDateError) -> RequestValidationError:
+    """A 422 naming the field, as a schema violation would."""
+    return RequestValidationError(
+        [{"loc": ["body", error.field], "msg": str(error), "type": "value_error"}]
     )
 
 
@@ -93,11 +102,12 @@ def record(
     """Records consent, a child's assent, a refusal or a withdrawal: a new ledger entry (the
     ledger is append-only)."""
     _authorise(store, principal, subject_id, clock)
+    today = clock().date()
     entry = NewConsent(
         subject=subject_id,
         decision=body.decision,
         purposes=tuple(body.purposes),
-        date=body.date or clock().date(),
+        date=body.date or today,
         kind=body.kind,
         given_by=body.given_by,
         recipients=None if body.recipients is None else tuple(body.recipients),
@@ -108,9 +118,13 @@ def record(
         explanation_version=body.explanation_version,
     )
     try:  # the entry and its effects (stopped shares, notices): one transaction
-        effects = consent_effects.record_consent_and_apply(store, entry, actor=principal.user_id)
+        effects = consent_effects.record_consent_and_apply(
+            store, entry, actor=principal.user_id, today=today
+        )
     except NotFoundError:
         raise not_found() from None
+    except FutureConsentDateError as error:  # dated after today: never counts as consent
+        raise _unprocessable(error) from None
     return _entry(store, effects.entry_id, subject_id)
 
 
@@ -124,13 +138,15 @@ def withdraw(
 ) -> ConsentOut:
     """Withdraws consent for these purposes (and recipients): one call, effective at once."""
     _authorise(store, principal, subject_id, clock)
+    today = clock().date()
     try:  # the withdrawal and its effects (stopped shares, notices): one transaction
         effects = consent_effects.withdraw_consent_and_apply(
             store,
             subject=subject_id,
             purposes=body.purposes,
             actor=principal.user_id,
-            on=clock().date(),
+            on=today,
+            today=today,
             recipients=body.recipients,
             kind=body.kind,
             given_by=body.given_by,

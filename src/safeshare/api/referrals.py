@@ -1,7 +1,8 @@
 """Referrals: send one (the engine decides; only what may go is sealed to the recipient
 organisation), list outgoing and inbox (within retention), open a packet (the recipient
-organisation only), accept, reject, give feedback, close. Not yours and not there answer the
-same: 404."""
+organisation's caseworkers only), accept, reject, give feedback, close. On the sending side a
+referral names its persons: it is seen (listed, read, closed) only by staff with need-to-know
+for every one of them, as a case is. Not yours and not there answer the same: 404, audited."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from safeshare.api.answers import json_answer, on_event_loop
 from safeshare.api.deps import ClockDep, Principal, StoreDep, deny, not_found, require
-from safeshare.api.schemas import Element, Id, Strict
+from safeshare.api.schemas import Element, ErrorOut, Id, Strict
 from safeshare.api.schemas_decisions import CircumstanceIn
 from safeshare.core.request import Circumstance, ShareRequest
 from safeshare.core.vocabulary import Basis
@@ -24,13 +25,15 @@ from safeshare.services.referral_feedback import send_feedback
 from safeshare.services.referral_sending import send_referral
 from safeshare.services.referral_store import ReferralStateError
 from safeshare.services.referrals import (
+    PacketRefusedError,
     ReferralOutcome,
     accept_referral,
-    close_referral,
-    get_referral,
+    close_referral_as,
     inbox,
     open_referral,
-    outgoing,
+    opens_packets,
+    outgoing_for,
+    referral_for,
     reject_referral,
 )
 from safeshare.services.roles import Role, Scope
@@ -161,17 +164,21 @@ def create(body: ReferralIn, principal: Writer, http: Request) -> Response:
         raise _conflict("the recipient organisation has no registered key") from None
     except NotShareableError:
         raise _conflict("nothing may be shared for this request") from None
-    except (KeyError, NotFoundError):
-        raise not_found() from None
+    except (KeyError, NotFoundError):  # an unknown recipient (or record the request names)
+        raise deny(
+            store, principal, object_type="organisation", object_id=body.to, codes=("not-found",)
+        ) from None
     if out is None:  # a person not the sender's to see: the refusal is audited
         raise not_found()
     return json_answer(_outcome(out), status.HTTP_201_CREATED)
 
 
 @router.get("/outgoing")
-def list_outgoing(principal: Reader, store: StoreDep) -> list[dict[str, Any]]:
-    """Referrals your organisation sent (or asked for), newest first."""
-    return [r.to_dict() for r in outgoing(store, principal.org_id)]
+def list_outgoing(principal: Reader, store: StoreDep, clock: ClockDep) -> list[dict[str, Any]]:
+    """Referrals your organisation sent (or asked for) about persons you need to know (every
+    person named: your assigned cases, a recorded need, or shared to your organisation),
+    newest first. Each read is audited."""
+    return [r.to_dict() for r in outgoing_for(store, principal, at=clock())]
 
 
 @router.get("/inbox")
@@ -185,18 +192,33 @@ def list_inbox(principal: Reader, store: StoreDep, clock: ClockDep) -> list[dict
 
 @router.get("/{referral_id}")
 def get_one(referral_id: Id, principal: Reader, store: StoreDep, clock: ClockDep) -> dict[str, Any]:
-    try:
-        found = get_referral(store, referral_id, org_id=principal.org_id, today=_today(clock))
-    except NotFoundError:
-        raise deny(store, principal, object_type="referral", object_id=referral_id) from None
+    """A referral: sent by your organisation about persons you need to know (every one), or
+    received by it and within its window (its persons not named). The read is audited."""
+    found = referral_for(store, principal, referral_id, at=clock())
+    if found is None:
+        raise deny(store, principal, object_type="referral", object_id=referral_id)
     return found.to_dict(for_recipient=found.sender != principal.org_id)
 
 
-@router.get("/{referral_id}/packet", response_model=PacketOut)
+PACKET_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": ErrorOut,
+        "description": "The packet fails a check and is not opened (its signature, addressee, "
+        "decryption, the referral it names, or a key): the refusal is audited with the rule "
+        "broken.",
+    }
+}
+
+
+@router.get("/{referral_id}/packet", response_model=PacketOut, responses=PACKET_RESPONSES)
 def packet(
     referral_id: Id, principal: Reader, store: StoreDep, keys: KeysDep, clock: ClockDep
 ) -> PacketOut:
-    """Opens the packet: the recipient organisation only (signature verified first)."""
+    """Opens the packet: the recipient organisation's caseworkers only (oversight and
+    monitoring roles get the same 404 as a missing referral), within its window; the
+    signature is verified first."""
+    if not opens_packets(principal.duty):
+        raise deny(store, principal, object_type="referral", object_id=referral_id)
     try:
         payload = open_referral(
             store,
@@ -208,6 +230,8 @@ def packet(
         )
     except NotFoundError:
         raise deny(store, principal, object_type="referral", object_id=referral_id) from None
+    except PacketRefusedError as exc:  # audited by the service, with the rule broken
+        raise _conflict(f"the packet cannot be opened: {exc}") from None
     data = payload.to_dict()
     return PacketOut.model_validate(data)
 
@@ -248,7 +272,15 @@ def reject(
 
 @router.post("/{referral_id}/close")
 def close(referral_id: Id, principal: Writer, store: StoreDep, clock: ClockDep) -> dict[str, Any]:
-    return _step(close_referral, referral_id, principal, store, clock)
+    """Closes a pending or accepted referral: the recipient's staff within its window, or the
+    sender's staff who need to know every person it names."""
+    try:
+        found = close_referral_as(store, principal, referral_id, at=clock())
+    except ReferralStateError as exc:
+        raise _conflict(str(exc)) from None
+    if found is None:
+        raise deny(store, principal, object_type="referral", object_id=referral_id)
+    return found.to_dict(for_recipient=found.sender != principal.org_id)
 
 
 @router.post(
@@ -264,7 +296,10 @@ def feedback(
     clock: ClockDep,
 ) -> ReferralOut:
     """Feedback to the referral's sender: process feedback always; service feedback only
-    with the person's consent; only agreed elements (the engine decides)."""
+    with the person's consent; only agreed elements (the engine decides). The recipient
+    organisation's caseworkers only (the answer names the person)."""
+    if not opens_packets(principal.duty):
+        raise deny(store, principal, object_type="referral", object_id=referral_id)
     try:
         out = send_feedback(
             store,

@@ -239,7 +239,11 @@ class ConsentCreate(Strict):
     data_elements: list[Element] | None = Field(default=None, max_length=100)
     method: ConsentMethod | None = ConsentMethod.ORAL_RECORDED
     stage: ConsentStage | None = None
-    date: Day | None = Field(default=None, description="Default today.")
+    date: Day | None = Field(
+        default=None,
+        description="The day the person decided. Default today; a day after today is refused "
+        "(422): an entry dated ahead would count as consent before it was given.",
+    )
     explanation_language: (
         Annotated[
             str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35)

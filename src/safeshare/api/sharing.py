@@ -4,16 +4,18 @@ withdrawn, data erased), subject access requests and erasure."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
-from safeshare.api.deps import ClockDep, Principal, StoreDep, not_found, require
+from safeshare.api.deps import ClockDep, Principal, StoreDep, deny, not_found, require
 from safeshare.api.referrals import KeysDep
 from safeshare.api.schemas import Id, Strict
 from safeshare.services import access
+from safeshare.services.access import Via
 from safeshare.services.common import NotFoundError
 from safeshare.services.consent_effects import (
     acknowledge_notice,
@@ -34,13 +36,30 @@ from safeshare.store.models_sharing import EscalationRow, ReferralRow
 
 router = APIRouter(prefix="/api", tags=["sharing"])
 STAFF = (Role.CASEWORKER, Role.SUPERVISOR, Role.DP_FOCAL_POINT)
-FocalPoint = Annotated[Principal, Depends(require(Role.DP_FOCAL_POINT))]
+QueueReader = Annotated[
+    Principal, Depends(require(Role.DP_FOCAL_POINT, scope=Scope.ESCALATIONS_READ))
+]
+Decider = Annotated[
+    Principal, Depends(require(Role.DP_FOCAL_POINT, scope=Scope.ESCALATIONS_DECIDE))
+]
+Eraser = Annotated[Principal, Depends(require(Role.DP_FOCAL_POINT, scope=Scope.RIGHTS_ERASE))]
 Staff = Annotated[Principal, Depends(require(*STAFF, scope=Scope.REFERRALS_READ))]
 StaffWriter = Annotated[Principal, Depends(require(*STAFF, scope=Scope.REFERRALS_WRITE))]
 RightsOfficer = Annotated[
     Principal,
-    Depends(require(Role.CASEWORKER, Role.SUPERVISOR, Role.DP_FOCAL_POINT, Role.ARCHIVIST)),
+    Depends(
+        require(
+            Role.CASEWORKER,
+            Role.SUPERVISOR,
+            Role.DP_FOCAL_POINT,
+            Role.ARCHIVIST,
+            scope=Scope.RIGHTS_ACCESS,
+        )
+    ),
 ]
+# What a subject access request is decided on: the staff-access decision of a case read
+# (her records hold what her case's details and notes hold).
+SUBJECT_ACCESS_ELEMENTS = access.CASE_ELEMENTS
 
 
 class EscalationDecisionIn(Strict):
@@ -58,12 +77,10 @@ def _conflict(message: str) -> HTTPException:
 
 
 @router.get("/escalations")
-def escalations(principal: FocalPoint, store: StoreDep) -> list[dict[str, Any]]:
+def escalations(principal: QueueReader, store: StoreDep) -> list[dict[str, Any]]:
     """Exceptional circumstances from your organisation awaiting your decision."""
     return [
-        e.to_dict()
-        for e in escalation_queue(store, actor=principal.user_id)
-        if e.sender == principal.org_id
+        e.to_dict() for e in escalation_queue(store, actor=principal.user_id, org=principal.org_id)
     ]
 
 
@@ -72,7 +89,7 @@ def decide(
     escalation_id: Id,
     *,
     body: EscalationDecisionIn,
-    principal: FocalPoint,
+    principal: Decider,
     store: StoreDep,
     keys: KeysDep,
     clock: ClockDep,
@@ -83,7 +100,7 @@ def decide(
         row = session.get(EscalationRow, escalation_id)
         referral = session.get(ReferralRow, row.referral_id) if row else None
     if referral is None or referral.sender != principal.org_id:
-        raise not_found()
+        raise deny(store, principal, object_type="escalation", object_id=escalation_id)
     try:
         out = decide_escalation(
             store,
@@ -95,7 +112,7 @@ def decide(
             today=clock().date(),
         )
     except NotFoundError:
-        raise not_found() from None
+        raise deny(store, principal, object_type="escalation", object_id=escalation_id) from None
     except ReferralStateError as exc:
         raise _conflict(str(exc)) from None
     return out.to_dict()
@@ -114,7 +131,7 @@ def task_done(task_id: Id, principal: StaffWriter, store: StoreDep) -> dict[str,
             store, task_id, org_id=principal.org_id, actor=principal.user_id
         ).to_dict()
     except NotFoundError:
-        raise not_found() from None
+        raise deny(store, principal, object_type="inform_task", object_id=task_id) from None
 
 
 @router.get("/consent-reverification")
@@ -139,7 +156,7 @@ def acknowledge(notice_id: Id, principal: StaffWriter, store: StoreDep) -> dict[
             store, notice_id, org_id=principal.org_id, actor=principal.user_id
         ).to_dict()
     except NotFoundError:
-        raise not_found() from None
+        raise deny(store, principal, object_type="share_notice", object_id=notice_id) from None
 
 
 def _own_subject(store: StoreDep, principal: Principal, subject_id: str) -> None:
@@ -155,29 +172,48 @@ def _own_subject(store: StoreDep, principal: Principal, subject_id: str) -> None
         raise not_found()
 
 
+def _need_to_know_subject(
+    store: StoreDep, principal: Principal, subject_id: str, at: datetime
+) -> None:
+    """The caller must have need-to-know access to the person, decided as a read of one of
+    her cases held by the caller's organisation is (assigned to it, or a recorded
+    case-specific need): :func:`access.subject_access`, which audits the access or the
+    refusal. What was shared to the caller's organisation does not count: the records
+    released are the owner's. Else the audited 404."""
+    _own_subject(store, principal, subject_id)
+    grant = access.subject_access(store, principal, subject_id, SUBJECT_ACCESS_ELEMENTS, at=at)
+    if grant is None:
+        raise not_found()
+    if grant.owner != principal.org_id or grant.via not in (Via.ASSIGNED, Via.NEED):
+        access.denied(store, principal, object_type="subject", object_id=subject_id)
+        raise not_found()
+
+
 @router.post("/subject-access")
 def answer_subject_access(
     body: SubjectAccessIn, principal: RightsOfficer, store: StoreDep, clock: ClockDep
 ) -> dict[str, Any]:
-    """A person's request for her records: hers released, others' withheld."""
-    _own_subject(store, principal, body.requester)
+    """A person's request for her records: hers released, others' withheld. Answered by
+    staff with need-to-know access to her (assigned to one of her cases of your
+    organisation, or a recorded case-specific need); else the same 404 as a missing
+    person."""
+    at = clock()
+    _need_to_know_subject(store, principal, body.requester, at)
     try:
         answer = subject_access(
             store,
             requester=body.requester,
             records=body.records,
             actor=principal.user_id,
-            today=clock().date(),
+            today=at.date(),
         )
     except NotFoundError:
-        raise not_found() from None
+        raise deny(store, principal, object_type="subject", object_id=body.requester) from None
     return answer.to_dict()
 
 
 @router.post("/subjects/{subject_id}/erase")
-def erase(
-    subject_id: Id, principal: FocalPoint, store: StoreDep, clock: ClockDep
-) -> dict[str, Any]:
+def erase(subject_id: Id, principal: Eraser, store: StoreDep, clock: ClockDep) -> dict[str, Any]:
     """Erases the person's data by crypto-shredding (refused where the Note or the
     protocol keep it: 409 with the reason codes)."""
     _own_subject(store, principal, subject_id)
@@ -186,7 +222,7 @@ def erase(
     except ErasureRefusedError as exc:
         raise _conflict(", ".join(exc.codes)) from None
     except NotFoundError:
-        raise not_found() from None
+        raise deny(store, principal, object_type="subject", object_id=subject_id) from None
     return {
         "subject_id": report.subject_id,
         "elements_destroyed": report.elements_destroyed,

@@ -70,7 +70,7 @@ def consent_basis(
 ) -> tuple[list[str], Findings]:
     """The elements the consent on record lets go for this subject, and why others cannot."""
     found = Findings()
-    ledger = world.consents(subject.id)
+    ledger = consent.in_force(world.consents(subject.id), world.today)
     granted = [e for e in elements if e in scope.exempt]
     needing = [e for e in elements if e not in scope.exempt]
     if not needing:
@@ -182,7 +182,7 @@ def _consent_reason(
     }
     if code == "consent-scope-mismatch":
         in_scope = consent.latest_entry(
-            world.consents(subject.id), purpose, scope.recipient, lambda e: True
+            world.consents(subject.id), purpose, scope.recipient, lambda e: True, today=world.today
         )
         if in_scope is not None and in_scope.decision is ConsentDecision.GRANTED:
             params["scope"] = "these elements: " + ", ".join(dropped)
@@ -241,7 +241,11 @@ def without_consent(
     elif basis is Basis.VITAL_INTERESTS:
         latest = (
             consent.latest_entry(
-                world.consents(subject.id), purpose, recipient, consent.own_consent
+                world.consents(subject.id),
+                purpose,
+                recipient,
+                consent.own_consent,
+                today=world.today,
             )
             if purpose is not None
             else None

@@ -1,6 +1,10 @@
 """The consent ledger read for one sharing: for each element, the latest ledger entry that
 covers the subject, purpose, recipient and element decides (Cross-cutting issues > Consent;
-Processing for Other Purposes: consent for one purpose cannot be used for another)."""
+Processing for Other Purposes: consent for one purpose cannot be used for another).
+
+Read as of a day (``today``), an entry dated after that day does not count: a grant dated
+ahead can neither count as consent before its date nor outrank a withdrawal recorded since.
+Among entries of one date, the ledger position decides (the later one wins)."""
 
 from __future__ import annotations
 
@@ -56,17 +60,32 @@ def _covers_element(entry: ConsentRecord, purpose: Purpose, element: str) -> boo
     return element in entry.data_elements
 
 
+def in_force(ledger: Iterable[ConsentRecord], today: date | None) -> tuple[ConsentRecord, ...]:
+    """The entries dated on or before ``today``, in ledger order (all of them if None): the
+    ledger as read on that day (a tuple with none dated later is returned as it is)."""
+    if isinstance(ledger, tuple) and (today is None or all(e.date <= today for e in ledger)):
+        return ledger
+    return tuple(_read_on(ledger, today))
+
+
+def _read_on(ledger: Iterable[ConsentRecord], today: date | None) -> Iterable[ConsentRecord]:
+    return ledger if today is None else (e for e in ledger if e.date <= today)
+
+
 def element_states(
     ledger: Iterable[ConsentRecord],
     purpose: Purpose,
     recipient: str,
     elements: Iterable[str],
     giver: Giver,
+    *,
+    today: date | None = None,
 ) -> list[ElementConsent]:
-    """For each element, the state given by the latest entry from ``giver`` that covers it."""
+    """For each element, the state given by the latest entry from ``giver`` that covers it
+    (as of ``today``: later-dated entries do not count)."""
     relevant: list[ConsentRecord] = []
     granted_elsewhere = False
-    for entry in ledger:
+    for entry in _read_on(ledger, today):
         if not giver(entry):
             continue
         if covers(entry, purpose, recipient):
@@ -98,11 +117,17 @@ _STATES = {
 
 
 def latest_entry(
-    ledger: Iterable[ConsentRecord], purpose: Purpose, recipient: str, giver: Giver
+    ledger: Iterable[ConsentRecord],
+    purpose: Purpose,
+    recipient: str,
+    giver: Giver,
+    *,
+    today: date | None = None,
 ) -> ConsentRecord | None:
-    """The latest entry from ``giver`` covering the purpose and recipient, any elements."""
+    """The latest entry from ``giver`` covering the purpose and recipient, any elements (as
+    of ``today``: later-dated entries do not count)."""
     latest: ConsentRecord | None = None
-    for entry in ledger:  # in (date, seq) order: the last hit is the latest
+    for entry in _read_on(ledger, today):  # in (date, seq) order: the last hit is the latest
         if giver(entry) and covers(entry, purpose, recipient):
             latest = entry
     return latest

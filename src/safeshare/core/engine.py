@@ -159,7 +159,7 @@ def _refusal_respected(
     """Anonymised statistics need no consent, but a person who said no is left out."""
     found = Findings()
     latest = consent.latest_entry(
-        world.consents(subject.id), purpose, recipient, consent.own_consent
+        world.consents(subject.id), purpose, recipient, consent.own_consent, today=world.today
     )
     if latest is not None and latest.decision is not ConsentDecision.GRANTED:
         code = (

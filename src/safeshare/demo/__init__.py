@@ -217,6 +217,7 @@ def load_demo(
                     stage=r.stage,
                 ),
                 actor=DEMO_ACTOR,
+                today=day,
             )
             n_consents += 1
     for assessment in world.assessments.values():

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeshare.core.decision import Outcome
+from safeshare.core.disclosure import suppress
 from safeshare.core.request import StaffAccessRequest
 from safeshare.core.vocabulary import ADULT_AGE, Duty
 from safeshare.services import holdings
@@ -332,7 +333,7 @@ class Statistics:
     suppressed_below: int = SMALL_CELL
 
 
-def _cell(n: int) -> int | None:
+def _cell(n: int) -> int | None:  # the total: hidden when small
     return None if 0 < n < SMALL_CELL else n
 
 
@@ -380,16 +381,20 @@ def statistics(store: Store, actor: Actor, *, at: datetime, duty: Duty) -> Stati
             codes=[duty.value],
         )
     total = sum(by_status.values())
+    ages = [("child", children), ("adult", adults), ("unknown", unknown)]
     return Statistics(
         org=org,
         total=_cell(total),
-        by_status=tuple(Count(k, _cell(v)) for k, v in sorted(by_status.items())),
-        by_category=tuple(Count(k, _cell(v)) for k, v in sorted(by_category.items())),
-        by_age_group=tuple(
-            Count(k, _cell(v))
-            for k, v in (("child", children), ("adult", adults), ("unknown", unknown))
-        ),
+        # Statuses and age groups each add up to the total: hidden so that no hidden cell is
+        # the total minus the others. A person may have several categories, or none.
+        by_status=_counts(sorted(by_status.items()), partition=True),
+        by_category=_counts(sorted(by_category.items()), partition=False),
+        by_age_group=_counts(ages, partition=True),
     )
+
+
+def _counts(cells: list[tuple[str, int]], *, partition: bool) -> tuple[Count, ...]:
+    return tuple(Count(k, n) for k, n in suppress(cells, threshold=SMALL_CELL, partition=partition))
 
 
 def _age(age: int | None, born: date | None, today: date) -> int | None:

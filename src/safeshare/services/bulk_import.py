@@ -238,6 +238,7 @@ class _Importer:
         method_of = cached(choice_check("method", ConsentMethod, None))
         stage_of = cached(choice_check("stage", ConsentStage, None))
         date_of = day_check("date", self.db_date)
+        today = date.today()  # as the consent service's default: none dated after it
         seal_evidence = self._seal(ledger.TABLE, "evidence_ref_enc")
         seen = self.seen
         actor, recorded_at = self.actor, self.recorded_at
@@ -264,6 +265,10 @@ class _Importer:
             if not day:
                 raise CellError("date", "a value is required")
             on = date_of(day)
+            if date.fromisoformat(day) > today:
+                raise CellError(
+                    "date", f"a consent entry cannot be dated after today ({today.isoformat()})"
+                )
             return (
                 eid,
                 sid,

@@ -24,18 +24,46 @@ from safeshare.store.models import ConsentEntryRow, SubjectRow
 from safeshare.store.unit import Store
 
 
-def record_consent(store: Store, entry: NewConsent, *, actor: str) -> str:
+class FutureConsentDateError(ValueError):
+    """A ledger entry dated after the day it is recorded: consent is what the person said,
+    on the day she said it; an entry dated ahead would count as consent before she gave it,
+    or outrank a withdrawal recorded in between. ``field`` names the offending input."""
+
+    field = "date"
+
+    def __init__(self, on: date, today: date) -> None:
+        super().__init__(
+            f"a consent entry cannot be dated after today ({today.isoformat()}): "
+            f"{on.isoformat()} was given"
+        )
+
+
+def check_not_future(entry: NewConsent, today: date | None = None) -> None:
+    """Refuses an entry dated after ``today`` (default: the machine's today, as the CLI's
+    default date is)."""
+    day = today or date.today()
+    if entry.date > day:
+        raise FutureConsentDateError(entry.date, day)
+
+
+def record_consent(
+    store: Store, entry: NewConsent, *, actor: str, today: date | None = None
+) -> str:
     """Appends one entry to the ledger with its audit event; returns the entry id. A
     refusal or withdrawal recorded this way does not stop shares: use
-    :func:`safeshare.services.consent_effects.record_consent_and_apply`."""
+    :func:`safeshare.services.consent_effects.record_consent_and_apply`. An entry dated
+    after ``today`` (default: the machine's today) is refused (:class:`FutureConsentDateError`)."""
     with store.transaction() as session:
-        return record_consent_in(store, session, entry, actor=actor)
+        return record_consent_in(store, session, entry, actor=actor, today=today)
 
 
-def record_consent_in(store: Store, session: Session, entry: NewConsent, *, actor: str) -> str:
+def record_consent_in(
+    store: Store, session: Session, entry: NewConsent, *, actor: str, today: date | None = None
+) -> str:
     """:func:`record_consent` in the caller's transaction."""
     if session.get(SubjectRow, entry.subject) is None:
         raise NotFoundError(f"subject {entry.subject!r} is not in the store")
+    check_not_future(entry, today)
     values = ledger.entry_values(entry, store.sealer, recorded_by=actor, recorded_at=now())
     ledger.append(session, [values])
     audit(
@@ -95,10 +123,16 @@ def consent_history(store: Store, subject: str) -> list[ConsentRecord]:
 
 
 def current_consent(
-    store: Store, subject: str, purpose: str, recipient: str | None = None
+    store: Store,
+    subject: str,
+    purpose: str,
+    recipient: str | None = None,
+    *,
+    today: date | None = None,
 ) -> ConsentRecord | None:
-    """The entry that decides for this subject, purpose and recipient (latest wins)."""
-    return ledger.latest(consent_history(store, subject), purpose, recipient)
+    """The entry that decides for this subject, purpose and recipient (latest wins; as of
+    ``today``, an entry dated after it does not count)."""
+    return ledger.latest(consent_history(store, subject), purpose, recipient, today=today)
 
 
 def evidence_reference(store: Store, entry_id: str, *, actor: str) -> str | None:

@@ -1,8 +1,11 @@
 """Consent changes take effect (Cross-cutting issues > Consent): a withdrawal, recorded in
 the ledger, at once stops the shares of that purpose (and recipient) not yet accepted — their
 packets are destroyed — and notifies every recipient that already received one (a notice row
-per recipient and referral). New shares are refused by the engine, which reads the ledger.
-Consent older than the protocol's review period is listed for re-verification.
+per recipient and referral): a stopped referral that was pending was already in the
+recipient's inbox, where its packet may have been opened, so its recipient is told not to act
+on it (``referral-stopped``), whether it was about one person or several. New shares are
+refused by the engine, which reads the ledger. Consent older than the protocol's review
+period is listed for re-verification.
 
 A referral about several people is ONE sealed packet: the sender cannot open it, and the
 request it was built from is not kept, so it cannot be rebuilt without the person who
@@ -56,12 +59,16 @@ class WithdrawalEffects:
     notices: tuple[str, ...]
 
 
-def record_consent_and_apply(store: Store, entry: NewConsent, *, actor: str) -> WithdrawalEffects:
+def record_consent_and_apply(
+    store: Store, entry: NewConsent, *, actor: str, today: date | None = None
+) -> WithdrawalEffects:
     """Records a ledger entry and, for a withdrawal or a refusal, applies it (stopped
     shares, notices), in ONE transaction: the entry, the stopped shares, the notices and
-    their audit events commit together or not at all."""
+    their audit events commit together or not at all. An entry dated after ``today``
+    (default: the machine's today) is refused
+    (:class:`safeshare.services.consent.FutureConsentDateError`), nothing recorded."""
     with store.transaction() as session:
-        record_consent_in(store, session, entry, actor=actor)
+        record_consent_in(store, session, entry, actor=actor, today=today)
         return apply_entry_in(store, session, entry.id, actor=actor)
 
 
@@ -78,6 +85,7 @@ def withdraw_consent_and_apply(
     method: ConsentMethod | None = None,
     evidence_ref: str | None = None,
     stage: ConsentStage | None = None,
+    today: date | None = None,
 ) -> WithdrawalEffects:
     """Records the withdrawal and applies it, in one transaction."""
     entry = NewConsent(
@@ -92,7 +100,7 @@ def withdraw_consent_and_apply(
         evidence_ref=evidence_ref,
         stage=stage,
     )
-    return record_consent_and_apply(store, entry, actor=actor)
+    return record_consent_and_apply(store, entry, actor=actor, today=today)
 
 
 def _apply(
@@ -106,7 +114,9 @@ def _apply(
     actor: str,
 ) -> tuple[list[str], list[str]]:
     """Stops the not-yet-accepted shares the entry covers and notifies the recipients of
-    the delivered ones; returns (stopped referral ids, notice ids)."""
+    the delivered ones; returns (stopped referral ids, notice ids). A stopped referral that
+    was pending (in the recipient's inbox, its packet perhaps already opened) always tells
+    its recipient (``referral-stopped``), whether it was about one person or several."""
     query = (
         select(ReferralRow)
         .join(ReferralSubjectRow, ReferralSubjectRow.referral_id == ReferralRow.id)
@@ -152,26 +162,27 @@ def _apply(
                 codes=["consent-withdrawn"],
                 details={"consent_entry": entry_id, "subject": subject, "others": others or 0},
             )
+            to_notify: list[tuple[str, str]] = []
             if others:
-                to_notify = [("resend-others", row.sender)]
-                if delivered:
-                    to_notify.append(("referral-stopped", row.recipient))
-                for kind, org in to_notify:
-                    notices.append(
-                        _notify(
-                            store,
-                            session,
-                            row,
-                            kind=kind,
-                            org=org,
-                            subject=subject,
-                            entry_id=entry_id,
-                            actor=actor,
-                        )
+                to_notify.append(("resend-others", row.sender))
+            if delivered:  # in the recipient's inbox, perhaps opened: always told
+                to_notify.append(("referral-stopped", row.recipient))
+            for kind, org in to_notify:
+                notices.append(
+                    notify_in(
+                        store,
+                        session,
+                        row,
+                        kind=kind,
+                        org=org,
+                        subject=subject,
+                        entry_id=entry_id,
+                        actor=actor,
                     )
+                )
         elif row.status in DELIVERED:
             notices.append(
-                _notify(
+                notify_in(
                     store,
                     session,
                     row,
@@ -185,7 +196,7 @@ def _apply(
     return stopped, notices
 
 
-def _notify(
+def notify_in(
     store: Store,
     session: Session,
     row: ReferralRow,
@@ -193,10 +204,11 @@ def _notify(
     kind: str,
     org: str,
     subject: str,
-    entry_id: str,
+    entry_id: str | None,
     actor: str,
 ) -> str:
-    """A notice to ``org`` about referral ``row`` (with its audit event); returns its id."""
+    """A notice to ``org`` about referral ``row`` (with its audit event), in the caller's
+    transaction; ``entry_id``: the consent entry that caused it, if one did. Returns its id."""
     notice = ShareNoticeRow(
         id=_new_id(),
         kind=kind,
@@ -365,7 +377,7 @@ def reverification_queue(
                 by_subject.setdefault(r.subject, []).append(r)
             for sid, entries in by_subject.items():
                 for purpose in sorted({p for e in entries for p in e.purposes}):
-                    last = ledger.latest(entries, purpose)
+                    last = ledger.latest(entries, purpose, today=today)
                     if (
                         last is not None
                         and last.decision is ConsentDecision.GRANTED

@@ -80,13 +80,15 @@ def _info(store: Store, row: EscalationRow, referral: ReferralRow) -> Escalation
 
 
 def escalation_queue(
-    store: Store, *, actor: str, status: str | None = "pending"
+    store: Store, *, actor: str, org: str, status: str | None = "pending"
 ) -> list[EscalationInfo]:
-    """The focal point's queue (opening the circumstances is an audited access)."""
+    """The focal point's queue: the escalations of her organisation's shares (only those
+    are read and opened; opening the circumstances is an audited access)."""
     with store.transaction() as session:
         query = (
             select(EscalationRow, ReferralRow)
             .join(ReferralRow, ReferralRow.id == EscalationRow.referral_id)
+            .where(ReferralRow.sender == org)
             .order_by(EscalationRow.created_at, EscalationRow.id)
         )
         if status is not None:

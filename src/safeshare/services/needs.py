@@ -1,5 +1,6 @@
 """Recorded case-specific needs to know: granted by someone else in the case owner's
-organisation, for a limited time, each an audit event."""
+organisation, for a limited time, each an audit event; never for a role that may not read
+personal data (an administrator: see :data:`~safeshare.services.roles.PERSONAL_DATA_ROLES`)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,29 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from safeshare.services.common import NotFoundError, _new_id, audit, utc
+from safeshare.services.roles import PERSONAL_DATA_ROLES, Role
 from safeshare.store.models import CaseRow, StaffRow
-from safeshare.store.models_access import (
-    AccessNeedRow,
-)
+from safeshare.store.models_access import AccessNeedRow, UserAccountRow
 from safeshare.store.reads import rows
 from safeshare.store.unit import Store
+
+
+class NeedRoleNotAllowedError(PermissionError):
+    """A case-specific need to know is recorded only for staff whose role may read personal
+    data (need-to-know grants access to the case's personal data; an administrator manages
+    accounts and tokens and sees none)."""
+
+
+def _role_without_personal_data(session: Session, staff: StaffRow) -> Role | None:
+    """The staff member's role (her record's, or her account's if she has one) when it is
+    one that may not read personal data, else None. A role the application does not know (a
+    scenario's staff, who cannot sign in) is left to the engine, which decides by duty."""
+    roles = {staff.role}
+    roles.update(
+        session.scalars(select(UserAccountRow.role).where(UserAccountRow.staff_id == staff.id))
+    )
+    known = sorted(Role(r) for r in roles if r in {k.value for k in Role})
+    return next((r for r in known if r not in PERSONAL_DATA_ROLES), None)
 
 
 def record_need(
@@ -31,7 +49,8 @@ def record_need(
 ) -> str:
     """Records that ``staff_id`` has a case-specific need to know ``case_id`` (e.g.
     technical-assistance, supervision-review), granted by someone else in the case owner's
-    organisation, for a limited time."""
+    organisation, for a limited time. Raises :class:`NeedRoleNotAllowedError` for a staff
+    member whose role may not read personal data."""
     stamp = utc(at)
     with store.transaction() as session:
         case = session.get(CaseRow, case_id)
@@ -40,6 +59,12 @@ def record_need(
             raise NotFoundError("no such case or staff member")
         if staff_id == actor_staff:
             raise PermissionError("a need to know is recorded by someone else")
+        refused = _role_without_personal_data(session, staff)
+        if refused is not None:
+            raise NeedRoleNotAllowedError(
+                "a need to know is recorded only for staff whose role may read personal "
+                f"data (role {refused.value!r} may not)"
+            )
         row = AccessNeedRow(
             id=_new_id(),
             staff_id=staff_id,

@@ -146,11 +146,13 @@ def purpose_of(session: Session, purpose_id: str) -> Purpose | None:
 
 
 def recipient_can_see(row: ReferralRow, today: date) -> bool:
-    """The recipient's window: a delivered packet not yet accepted, or an accepted one
-    within the purpose's retention period from acceptance."""
+    """The recipient's window: a delivered packet not yet accepted, within the purpose's
+    retention period from sending, or an accepted one within the purpose's retention period
+    from acceptance. (A pending packet sealed before its window was recorded, with no
+    ``access_until``, stays in its window.)"""
     if row.status not in DELIVERED or row.ciphertext is None:
         return False
-    if row.status == "pending":
+    if row.status == "pending" and row.access_until is None and not row.open_ended:
         return True
     return row.open_ended or (row.access_until is not None and today <= row.access_until)
 
@@ -254,6 +256,12 @@ def seal_into(
     row.elements = json.dumps(sorted(payload.element_names))
     row.status = "pending"
     row.sent_on = today
+    # The recipient's window until it answers: the purpose's retention period counted from
+    # sending (acceptance counts it again from its own day); no packet is openable for ever
+    # because nobody answered it.
+    retention = purpose.retention if purpose else None
+    row.open_ended = retention is not None and retention.open_ended
+    row.access_until = retention.end(today) if retention else today
     written = subjects_of(session, row.id) if subjects is None else subjects
     dropped = sorted(set(written) - set(payload.subject_ids))
     if dropped:  # persons the conditions left out of the packet are not the referral's

@@ -2,7 +2,10 @@
 store; on allow (or allow with conditions) a packet holding only what may go is sealed to the
 recipient organisation and stored; on escalate it waits in the data protection focal
 point's queue; on deny nothing is stored but the recorded decision. The recipient accepts or
-rejects; access lasts the purpose's retention period from acceptance; either party closes.
+rejects; access lasts the purpose's retention period from acceptance (before it answers, from
+sending); either party closes. A staff member sees a referral her organisation sent only when
+she needs to know every person it names (the staff-access decision of case reads), and only
+the recipient's caseworkers open its packet; each read is an audit event.
 
 Feedback (:mod:`safeshare.services.referral_feedback`), escalations
 (:mod:`safeshare.services.escalations`), consent effects
@@ -14,20 +17,35 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeshare.core.decision import Decision, Outcome
 from safeshare.core.request import ShareRequest
+from safeshare.crypto.errors import CryptoError
 from safeshare.crypto.org_keys import OrgKeyDirectory
-from safeshare.crypto.packets import PacketPayload, new_referral_id, open_packet
+from safeshare.crypto.packets import (
+    PacketDecryptionError,
+    PacketPayload,
+    PacketRecipientError,
+    PacketSignatureError,
+    new_referral_id,
+    open_packet,
+)
+from safeshare.services.access import Actor
 from safeshare.services.common import NotFoundError, audit
 from safeshare.services.decisions import decide_request_in
 from safeshare.services.holdings import SharedWith, cases_shared_with, shared_to, shared_with
-from safeshare.services.org_keys import NoPublicKeyError, public_keys_of
+from safeshare.services.org_keys import public_keys_of
 from safeshare.services.packet_retention import REJECTED, erase_packet_in
+from safeshare.services.referral_need_to_know import (
+    opens_packets,
+    outgoing_for,
+    referral_for,
+    visible_in,
+)
 from safeshare.services.referral_store import (
     ReferralInfo,
     ReferralStateError,
@@ -46,6 +64,7 @@ from safeshare.store.models_sharing import EscalationRow, ReferralRow
 from safeshare.store.unit import Store
 
 __all__ = [
+    "PacketRefusedError",
     "ReferralInfo",
     "ReferralOutcome",
     "ReferralStateError",
@@ -53,12 +72,16 @@ __all__ = [
     "accept_referral",
     "cases_shared_with",
     "close_referral",
+    "close_referral_as",
     "create_referral",
     "create_referral_in",
     "get_referral",
     "inbox",
     "open_referral",
+    "opens_packets",
     "outgoing",
+    "outgoing_for",
+    "referral_for",
     "reject_referral",
     "shared_to",
     "shared_with",
@@ -67,6 +90,16 @@ __all__ = [
 REJECT_REASONS = frozenset(
     {"not-eligible", "no-capacity", "service-unavailable", "person-unreachable", "other"}
 )
+OPEN_REFUSED = "referral.open-refused"
+
+
+class PacketRefusedError(ReferralStateError):
+    """The packet may not be opened: it fails a check (``code`` names the rule broken; the
+    refusal is audited). The message names the rule only, never the packet's content."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -212,7 +245,9 @@ def _mine(row: ReferralRow, org_id: str) -> bool:
 
 
 def get_referral(store: Store, referral_id: str, *, org_id: str, today: date) -> ReferralInfo:
-    """A referral as seen by one of its parties (the recipient only within its window)."""
+    """A referral as seen by one of its parties (the recipient only within its window): the
+    ORGANISATION's view. A staff member's read goes through :func:`referral_for` (her
+    need-to-know for its persons, audited)."""
     with store.reading() as session:
         row = session.get(ReferralRow, referral_id)
         if row is None or not _mine(row, org_id):
@@ -223,6 +258,8 @@ def get_referral(store: Store, referral_id: str, *, org_id: str, today: date) ->
 
 
 def outgoing(store: Store, org_id: str) -> list[ReferralInfo]:
+    """Every referral the organisation sent: the ORGANISATION's view. A staff member's list
+    is :func:`outgoing_for` (need-to-know for the persons, audited)."""
     with store.reading() as session:
         rows = session.scalars(
             select(ReferralRow)
@@ -243,6 +280,55 @@ def inbox(store: Store, org_id: str, *, today: date) -> list[ReferralInfo]:
         return [info(session, r) for r in rows if recipient_can_see(r, today)]
 
 
+def _opened(keys: OrgKeyDirectory, session: Session, row: ReferralRow) -> PacketPayload:
+    """The packet of ``row`` opened, or :class:`PacketRefusedError` naming the rule broken:
+    the sender's registered key, the recipient's key, the signature, the addressee, the
+    decryption, and the referral the packet names (a packet copied into another referral's
+    row to the same recipient is not that referral's)."""
+    sender = public_keys_of(session, row.sender)
+    if sender is None:
+        raise PacketRefusedError(
+            "sender-key-missing", "the sending organisation has no registered key"
+        )
+    try:
+        recipient = keys.load(row.recipient)
+    except CryptoError:
+        raise PacketRefusedError(
+            "recipient-key-unavailable", "the receiving organisation's key cannot be used"
+        ) from None
+    try:
+        packet = stored_packet(row)
+    except PacketSignatureError:  # a malformed header
+        raise PacketRefusedError(
+            "packet-signature-invalid", "the packet's signature does not verify"
+        ) from None
+    except ReferralStateError:
+        raise PacketRefusedError("packet-missing", "the referral holds no packet") from None
+    if packet.header.referral_id != row.id:
+        raise PacketRefusedError(
+            "packet-referral-mismatch", "the packet belongs to another referral"
+        )
+    try:
+        payload = open_packet(packet, recipient=recipient, sender=sender)
+    except PacketSignatureError:
+        raise PacketRefusedError(
+            "packet-signature-invalid", "the packet's signature does not verify"
+        ) from None
+    except PacketRecipientError:
+        raise PacketRefusedError(
+            "packet-recipient-mismatch", "the packet is addressed to another organisation"
+        ) from None
+    except PacketDecryptionError:
+        raise PacketRefusedError(
+            "packet-undecryptable", "the packet does not decrypt with the recipient's key"
+        ) from None
+    if payload.referral_id != row.id:
+        raise PacketRefusedError(
+            "packet-referral-mismatch", "the packet belongs to another referral"
+        )
+    return payload
+
+
 def open_referral(
     store: Store,
     keys: OrgKeyDirectory,
@@ -252,25 +338,40 @@ def open_referral(
     actor: str,
     today: date,
 ) -> PacketPayload:
-    """Decrypts the packet for its recipient organisation only (an audited access)."""
+    """Decrypts the packet for its recipient organisation only (an audited access). A
+    packet that fails a check (:func:`_opened`) is refused with :class:`PacketRefusedError`,
+    the refusal audited (``referral.open-refused``, the rule broken as its code). Who in the
+    organisation may open it is the caller's check (:func:`opens_packets`)."""
     with store.transaction() as session:
         row = session.get(ReferralRow, referral_id)
         if row is None or row.recipient != org_id or not recipient_can_see(row, today):
             raise NotFoundError(f"referral {referral_id!r} is not in the store")
-        sender = public_keys_of(session, row.sender)
-        if sender is None:
-            raise NoPublicKeyError(f"organisation {row.sender!r} has no registered key")
-        payload = open_packet(stored_packet(row), recipient=keys.load(org_id), sender=sender)
-        audit(
-            store,
-            session,
-            actor=actor,
-            action="referral.open",
-            object_type="referral",
-            object_id=row.id,
-            details={"org": org_id},
-        )
-        return payload
+        try:
+            payload = _opened(keys, session, row)
+        except PacketRefusedError as exc:
+            refused = exc  # its audit event commits with this transaction
+            audit(
+                store,
+                session,
+                actor=actor,
+                action=OPEN_REFUSED,
+                object_type="referral",
+                object_id=row.id,
+                codes=[exc.code],
+                details={"org": org_id},
+            )
+        else:
+            audit(
+                store,
+                session,
+                actor=actor,
+                action="referral.open",
+                object_type="referral",
+                object_id=row.id,
+                details={"org": org_id},
+            )
+            return payload
+    raise refused
 
 
 def _respond(
@@ -372,20 +473,39 @@ def close_referral(
         )
         if not visible:
             raise NotFoundError(f"referral {referral_id!r} is not in the store")
-        if row.status not in {"accepted", "pending"}:
-            raise ReferralStateError(f"referral {referral_id!r} is {row.status}")
-        if row.status == "pending":
-            row.ciphertext = None  # never accepted: the recipient will never open it
-        row.status = "closed"
-        row.closed_at = now()
-        session.flush()
-        audit(
-            store,
-            session,
-            actor=actor,
-            action="referral.close",
-            object_type="referral",
-            object_id=row.id,
-            details={"by_org": org_id},
-        )
-        return info(session, row)
+        return _close_in(store, session, row, org_id=org_id, actor=actor)
+
+
+def close_referral_as(
+    store: Store, actor: Actor, referral_id: str, *, at: datetime
+) -> ReferralInfo | None:
+    """:func:`close_referral` by a staff member who may see the referral (the sending side:
+    need-to-know for every person it names, as :func:`referral_for`); None when missing or
+    not hers (the refusals of its persons audited; the caller audits the referral's)."""
+    with store.transaction() as session:
+        row = session.get(ReferralRow, referral_id)
+        if row is None or visible_in(store, session, actor, row, at=at, known={}) is None:
+            return None
+        return _close_in(store, session, row, org_id=actor.org_id, actor=actor.user_id)
+
+
+def _close_in(
+    store: Store, session: Session, row: ReferralRow, *, org_id: str, actor: str
+) -> ReferralInfo:
+    if row.status not in {"accepted", "pending"}:
+        raise ReferralStateError(f"referral {row.id!r} is {row.status}")
+    if row.status == "pending":
+        row.ciphertext = None  # never accepted: the recipient will never open it
+    row.status = "closed"
+    row.closed_at = now()
+    session.flush()
+    audit(
+        store,
+        session,
+        actor=actor,
+        action="referral.close",
+        object_type="referral",
+        object_id=row.id,
+        details={"by_org": org_id},
+    )
+    return info(session, row)

@@ -4,13 +4,14 @@ decided by the engine, kind subject-access) and erasure by crypto-shredding.
 **Erasure.** The subject's data key is destroyed, so every case element it encrypted is
 unreadable at once (and the element rows are deleted); her sealed fields elsewhere (name,
 contact, case details and notes, record contents, assessment notes) are nulled; packets about
-her still held in the store are destroyed and each recipient that received one gets a notice
-to erase its copy. Ids stay, so the audit chain (which holds ids and codes only) still
-verifies. Refused where the Note or the protocol keep the data: a share for an
-investigation or a file evacuation still running (exceptional circumstances), or a closed
-case transferred for archiving as a permanent record (UNHCR Records and Archives Policy).
-The consent ledger is append-only: its sealed evidence references are kept (they are
-references to paper or audio evidence, not her account)."""
+her still held in the store are destroyed and each recipient that received one, or has it in
+its inbox (a pending referral: it may have opened the packet already), gets a notice to erase
+its copy (each notice an audit event, ``notice.create``). Ids stay, so the audit chain
+(which holds ids and codes only) still verifies. Refused where the Note or the protocol keep
+the data: a share for an investigation or a file evacuation still running (exceptional
+circumstances), or a closed case transferred for archiving as a permanent record (UNHCR
+Records and Archives Policy). The consent ledger is append-only: its sealed evidence
+references are kept (they are references to paper or audio evidence, not her account)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from safeshare.core.request import SubjectAccessRequest
 from safeshare.core.vocabulary import EXCEPTIONAL_PURPOSES, GeneralPurpose
 from safeshare.services.case_elements import shred_subject
 from safeshare.services.common import NotFoundError, audit, audit_now
+from safeshare.services.consent_effects import notify_in
 from safeshare.services.decisions import decide_request_in
 from safeshare.services.referral_store import recipient_can_see
 from safeshare.store.audit_log import now
@@ -35,7 +37,6 @@ from safeshare.store.models_sharing import (
     EscalationRow,
     ReferralRow,
     ReferralSubjectRow,
-    ShareNoticeRow,
     SubjectAccessRow,
 )
 from safeshare.store.unit import Store
@@ -70,7 +71,10 @@ def subject_access(
     store: Store, *, requester: str, records: Sequence[str], actor: str, today: date
 ) -> SubjectAccessAnswer:
     """Answers a person's request for her records: her own are released (opened), others'
-    withheld; a record that does not exist is withheld in the same words."""
+    withheld; a record that does not exist is withheld in the same words. The caller first
+    checks that the staff member answering has need-to-know access to the person (the API:
+    a read of one of her cases held by the staff member's organisation, decided by
+    :mod:`safeshare.services.access`)."""
     with store.reading() as session:
         if session.get(SubjectRow, requester) is None:
             raise NotFoundError(f"subject {requester!r} is not in the store")
@@ -133,6 +137,10 @@ def subject_access(
     return SubjectAccessAnswer(
         answer_id, decision.outcome.value, tuple(released), withheld, tuple(sorted(decision.codes))
     )
+
+
+# The referrals whose recipient gets an "erased" notice: in its inbox or received.
+NOTIFIED_OF_ERASURE = frozenset({"pending", "accepted", "closed"})
 
 
 class ErasureRefusedError(ValueError):
@@ -209,7 +217,9 @@ def erase_subject(store: Store, subject_id: str, *, actor: str, today: date) -> 
             .order_by(ReferralRow.created_at, ReferralRow.id)
         ).all()
         for row in rows:
-            delivered = row.status in {"accepted", "closed"}
+            # In the recipient's inbox (pending: it may have opened the packet already) or
+            # received by it: it is told to erase its copy.
+            delivered = row.status in NOTIFIED_OF_ERASURE
             if row.ciphertext is not None or row.request_enc is not None:
                 packets.append(row.id)
             row.ciphertext = None
@@ -222,17 +232,18 @@ def erase_subject(store: Store, subject_id: str, *, actor: str, today: date) -> 
                 .values(detail_enc=None)
             )
             if delivered:
-                notice = ShareNoticeRow(
-                    id=uuid.uuid4().hex,
-                    kind="erased",
-                    referral_id=row.id,
-                    recipient=row.recipient,
-                    subject_id=subject_id,
-                    purpose=row.purpose,
-                    created_at=now(),
+                notices.append(
+                    notify_in(
+                        store,
+                        session,
+                        row,
+                        kind="erased",
+                        org=row.recipient,
+                        subject=subject_id,
+                        entry_id=None,
+                        actor=actor,
+                    )
                 )
-                session.add(notice)
-                notices.append(notice.id)
         session.flush()
         seq = audit_now(
             store,

@@ -50,3 +50,12 @@ class Scope(StrEnum):
     STATS_READ = "stats:read"
     REFERRALS_READ = "referrals:read"
     REFERRALS_WRITE = "referrals:write"
+    # The data protection focal point's exceptional-circumstances queue, and her decisions.
+    ESCALATIONS_READ = "escalations:read"
+    ESCALATIONS_DECIDE = "escalations:decide"
+    # A person's rights: answering her subject access request (her records, opened), and
+    # erasing her data.
+    RIGHTS_ACCESS = "rights:access"
+    RIGHTS_ERASE = "rights:erase"
+    # Recording a colleague's case-specific need to know.
+    NEEDS_WRITE = "needs:write"

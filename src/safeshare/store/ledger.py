@@ -1,6 +1,8 @@
 """The consent ledger: entries are only ever inserted (the database refuses UPDATE and DELETE,
 see the migration's triggers). The latest entry covering a subject, purpose and recipient
-decides: latest by date, then by ledger position."""
+decides: latest by date, then by ledger position; an entry dated after the day of reading
+does not count (and none dated after the day it is recorded is accepted, see
+:func:`safeshare.services.consent.record_consent_in`)."""
 
 from __future__ import annotations
 
@@ -110,10 +112,16 @@ def latest(
     recipient: str | None = None,
     *,
     kind: ConsentKind | None = None,
+    today: date | None = None,
 ) -> ConsentRecord | None:
-    """The entry that decides: the latest (by date, then ledger position) covering the scope."""
+    """The entry that decides: the latest (by date, then ledger position) covering the scope;
+    as of ``today``, an entry dated after it does not count."""
     found = [
-        r for r in records if covers(r, purpose, recipient) and (kind is None or r.kind is kind)
+        r
+        for r in records
+        if covers(r, purpose, recipient)
+        and (kind is None or r.kind is kind)
+        and (today is None or r.date <= today)
     ]
     return max(found, key=lambda r: (r.date, r.seq), default=None)
 

@@ -98,9 +98,9 @@ def case_page(
     own = case.access != "shared"
     timeline = _timeline(store, principal, case.subject_id, clock) if own else None
     day = clock().date()
-    made = [
+    made = [  # as the API lists them: every person of the referral hers to know
         r
-        for r in referrals.outgoing(store, principal.org_id)
+        for r in referrals.outgoing_for(store, principal, at=clock())
         if case.subject_id in r.subjects and r.kind != "feedback"
     ]
     received = [

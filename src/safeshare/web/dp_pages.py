@@ -37,8 +37,9 @@ def escalation_queue(request: Request, principal: WebUser, store: StoreDep) -> R
     refused = _focal_point(store, principal, request)
     if refused is not None:
         return refused
-    queue = escalations.escalation_queue(store, actor=principal.user_id, status=None)
-    mine = [e for e in queue if e.sender == principal.org_id]
+    mine = escalations.escalation_queue(
+        store, actor=principal.user_id, org=principal.org_id, status=None
+    )
     return page(
         request,
         "dp_escalations.html",
@@ -60,8 +61,7 @@ async def decide(
     form = await request.form()
     mine = {
         e.id
-        for e in escalations.escalation_queue(store, actor=principal.user_id)
-        if e.sender == principal.org_id
+        for e in escalations.escalation_queue(store, actor=principal.user_id, org=principal.org_id)
     }
     if escalation_id not in mine:
         return not_found_page(request)

@@ -10,7 +10,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from safeshare.api.deps import ClockDep, StoreDep
+from safeshare.api.deps import ClockDep, Principal, StoreDep
 from safeshare.api.referrals import org_keys_of
 from safeshare.core.vocabulary import GeneralPurpose
 from safeshare.core.world import Purpose
@@ -28,7 +28,6 @@ from safeshare.web.common import (
     WebUser,
     current_protocol,
     field,
-    not_found_page,
     org_names,
     refuse,
 )
@@ -66,21 +65,37 @@ def _feedback_received(
     return out
 
 
+def _missing(store: Store, principal: Principal, request: Request, referral_id: str) -> Response:
+    """A referral missing or not the caller's organisation's: the audited 404 page, as the
+    API answers it."""
+    return refuse(
+        store,
+        principal,
+        request,
+        object_type="referral",
+        object_id=referral_id,
+        code="need-to-know",
+    )
+
+
 @router.get("/referrals/{referral_id}", response_class=HTMLResponse)
 def referral_page(
     referral_id: str, request: Request, principal: WebUser, store: StoreDep, clock: ClockDep
 ) -> Response:
     if principal.role not in CASE_ROLES:
         return refuse(store, principal, request, object_type="referral", object_id=referral_id)
-    day = clock().date()
-    try:
-        referral = referrals.get_referral(store, referral_id, org_id=principal.org_id, today=day)
-    except NotFoundError:
-        return not_found_page(request)
+    at = clock()
+    day = at.date()
+    # The API's rule: the sending side sees a referral only with need-to-know for every
+    # person it names; the recipient's staff see it within its window.
+    referral = referrals.referral_for(store, principal, referral_id, at=at)
+    if referral is None:
+        return _missing(store, principal, request, referral_id)
     received = referral.recipient == principal.org_id and referral.sender != principal.org_id
     packet = None
     feedback: list[PacketPayload] = []
-    if received:
+    opens = referrals.opens_packets(principal.duty)  # oversight: the status, no one's data
+    if opens and received:
         try:
             packet = referrals.open_referral(
                 store,
@@ -92,7 +107,7 @@ def referral_page(
             )
         except (NotFoundError, NoPublicKeyError, ReferralStateError):
             packet = None
-    else:
+    elif opens:
         feedback = _feedback_received(
             store, request, referral, org=principal.org_id, actor=principal.user_id, today=day
         )
@@ -105,7 +120,7 @@ def referral_page(
             "packet": packet,
             "feedback": feedback,
             "feedback_purposes": _feedback_purposes(store, principal.org_id, referral.sender)
-            if received
+            if received and opens
             else [],
             "reject_reasons": sorted(REJECT_REASONS),
             "names": org_names(store, principal),
@@ -123,7 +138,9 @@ async def _step(
     clock: ClockDep,
     action: str,
 ) -> Response:
-    if principal.role not in CASE_ROLES:
+    if principal.role not in CASE_ROLES or (
+        action == "feedback" and not referrals.opens_packets(principal.duty)
+    ):
         return refuse(store, principal, request, object_type="referral", object_id=referral_id)
     form = await request.form()
     day = clock().date()
@@ -141,7 +158,8 @@ async def _step(
                 reason=field(form, "reason", "other"),
             )
         elif action == "close":
-            referrals.close_referral(store, referral_id, org_id=org, actor=actor, today=day)
+            if referrals.close_referral_as(store, principal, referral_id, at=clock()) is None:
+                return _missing(store, principal, request, referral_id)
         else:
             purpose = field(form, "purpose")
             values = {k: field(form, k) for k in FEEDBACK_FIELDS if field(form, k)}
@@ -166,7 +184,7 @@ async def _step(
                 },
             )
     except NotFoundError:
-        return not_found_page(request)
+        return _missing(store, principal, request, referral_id)
     except (ReferralStateError, NotShareableError, NoPublicKeyError):
         return page(
             request, "referral_conflict.html", {"referral_id": referral_id}, status_code=409

@@ -136,18 +136,17 @@ def home(request: Request, principal: WebUser, store: StoreDep, clock: ClockDep)
                 for r in referrals.inbox(store, principal.org_id, today=day)
                 if r.kind != "feedback"
             ]
-            context["outgoing"] = [
-                r
-                for r in referrals.outgoing(store, principal.org_id)
-                if set(r.subjects) & mine and r.kind != "feedback"
+            context["outgoing"] = [  # as the API lists them: every person hers to know
+                r for r in referrals.outgoing_for(store, principal, at=at) if r.kind != "feedback"
             ]
             context["tasks"] = [
                 t for t in escalations.inform_tasks(store, principal.org_id) if t.subject_id in mine
             ]
             context["notices"] = consent_effects.notices_for(store, principal.org_id)
     if principal.role is Role.DP_FOCAL_POINT:
-        queue = escalations.escalation_queue(store, actor=principal.user_id)
-        context["escalations"] = [e for e in queue if e.sender == principal.org_id]
+        context["escalations"] = escalations.escalation_queue(
+            store, actor=principal.user_id, org=principal.org_id
+        )
         context["reverifications"] = consent_effects.reverification_queue(
             store, today=day, org_id=principal.org_id
         )
