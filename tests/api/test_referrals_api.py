@@ -325,3 +325,28 @@ def test_a_recipients_case_page_shows_only_its_own_staffs_accesses(env: tuple) -
     assert "unhcr-cw" not in pages["ngoa-cw"]
     assert "ngob-cw" in pages["unhcr-cw"]  # the owner's trail is whole
     assert "ngoa-cw" in pages["unhcr-cw"]
+
+
+def test_a_withdrawal_ends_the_recipients_view_of_that_person(env: tuple) -> None:  # type: ignore[type-arg]
+    """After the person withdraws her consent for the purpose, the recipient of an accepted
+    share no longer reads her case through it (it has the notice), even within the share's
+    retention period; before, it does."""
+    client, h, _clock, _op = env
+    rid = client.post("/api/referrals", json=REFERRAL, headers=h["unhcr-cw"]).json()["referral"][
+        "id"
+    ]
+    assert client.post(f"/api/referrals/{rid}/accept", headers=h["ngoa-cw"]).status_code == 200
+    seen = client.get("/api/cases/c1", headers=h["ngoa-cw"])
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["access"] == "shared"
+    assert "c1" in {c["id"] for c in client.get("/api/cases", headers=h["ngoa-cw"]).json()}
+    assert client.get("/api/subjects/s1", headers=h["ngoa-cw"]).status_code == 200
+    withdrawn = client.post(
+        "/api/subjects/s1/consents/withdraw", headers=h["unhcr-cw"], json={"purposes": [w.REFERRAL]}
+    )
+    assert withdrawn.status_code == 201, withdrawn.text
+    assert client.get("/api/cases/c1", headers=h["ngoa-cw"]).status_code == 404
+    assert "c1" not in {c["id"] for c in client.get("/api/cases", headers=h["ngoa-cw"]).json()}
+    assert client.get("/api/subjects/s1", headers=h["ngoa-cw"]).status_code == 404
+    # The owner's caseworker still sees her case.
+    assert client.get("/api/cases/c1", headers=h["unhcr-cw"]).status_code == 200

@@ -35,6 +35,7 @@ from safeshare.core.vocabulary import (
 from safeshare.core.world import ConsentRecord
 from safeshare.services.common import NotFoundError, audit
 from safeshare.services.consent import record_consent_in
+from safeshare.services.holdings import WITHDRAWN
 from safeshare.services.protocols import current_protocol
 from safeshare.store import ledger, mapping
 from safeshare.store.audit_log import now
@@ -186,7 +187,7 @@ def _apply(
                     store,
                     session,
                     row,
-                    kind="consent-withdrawn",
+                    kind=WITHDRAWN,  # the recipient no longer sees her through it
                     org=row.recipient,
                     subject=subject,
                     entry_id=entry_id,

@@ -1,7 +1,8 @@
 """What a recipient organisation holds: the referrals it accepted and may still see, within
 their retention period (Technical Note, data retention). Need-to-know for a recipient's staff
 starts here: they see only what was shared to their organisation, and only for as long as the
-protocol's retention allows.
+protocol's retention allows. A person who withdraws her consent for a share's purpose after
+it was accepted is no longer seen through that share (the recipient has the notice of it).
 
 Each question has a form that runs in the caller's transaction (``*_in``) and one that opens
 its own reading session.
@@ -13,12 +14,12 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, exists, or_, select
 from sqlalchemy.orm import Session
 
 from safeshare.services.referral_store import ACCESS_AFTER_ACCEPTANCE
 from safeshare.store.models import CaseRow
-from safeshare.store.models_sharing import ReferralRow, ReferralSubjectRow
+from safeshare.store.models_sharing import ReferralRow, ReferralSubjectRow, ShareNoticeRow
 from safeshare.store.unit import Store
 
 
@@ -40,6 +41,19 @@ def held(org_id: str, today: date) -> Select[ReferralRow]:
     )
 
 
+WITHDRAWN = "consent-withdrawn"  # the notice a withdrawal gives an accepted share's recipient
+
+
+def still_consenting(subject: SQLColumnExpression[str] | str) -> ColumnElement[bool]:
+    """The referral (in the query) still holds ``subject``: she has not withdrawn her consent
+    for it since it was accepted (no :data:`WITHDRAWN` notice of it about her)."""
+    return ~exists().where(
+        ShareNoticeRow.referral_id == ReferralRow.id,
+        ShareNoticeRow.subject_id == subject,
+        ShareNoticeRow.kind == WITHDRAWN,
+    )
+
+
 def shared_to(store: Store, org_id: str, case_or_subject_id: str, *, today: date) -> bool:
     """Whether ``org_id`` currently holds a share about this case or subject: an accepted
     (or closed) packet within its retention period. For need-to-know checks."""
@@ -52,7 +66,8 @@ def shared_to(store: Store, org_id: str, case_or_subject_id: str, *, today: date
             exists().where(
                 ReferralSubjectRow.referral_id == ReferralRow.id,
                 ReferralSubjectRow.subject_id == subject,
-            )
+            ),
+            still_consenting(subject),
         )
         return session.scalar(select(exists(query.with_only_columns(ReferralRow.id)))) is True
 
@@ -67,6 +82,7 @@ def shared_with_in(session: Session, *, org: str, case: CaseRow, today: date) ->
                 ReferralSubjectRow.referral_id == ReferralRow.id,
                 ReferralSubjectRow.subject_id == case.subject_id,
             ),
+            still_consenting(case.subject_id),
         )
     ).all()
     if not rows:
@@ -98,6 +114,7 @@ def cases_shared_with_in(session: Session, *, org: str, today: date) -> list[str
         .where(
             ReferralRow.id.in_(held(org, today).with_only_columns(ReferralRow.id)),
             CaseRow.owner == ReferralRow.sender,
+            still_consenting(CaseRow.subject_id),
         )
     ).scalars()
     return sorted(set(pairs))
