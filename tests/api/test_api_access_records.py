@@ -12,16 +12,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_support import Api
+from api_support import Api, audit_events_after, audit_head
 from sqlalchemy import delete, func, select
 
-from safeshare.audit.chain import AuditEventBody, parse_body
 from safeshare.core.vocabulary import Duty
 from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.services import access
 from safeshare.services.audit import case_access_trail
 from safeshare.services.common import audit
-from safeshare.store.models import AuditEventRow, DecisionRow
+from safeshare.store.models import DecisionRow
 from safeshare.store.models_sharing import OrgPublicKeyRow, ReferralRow
 
 
@@ -37,19 +36,6 @@ CW = "unhcr.caseworker"
 OTHER = "unhcr.caseworker2"
 
 
-def _events_after(api: Api, seq: int) -> list[AuditEventBody]:
-    with api.store.reading() as session:
-        rows = session.scalars(
-            select(AuditEventRow.body).where(AuditEventRow.seq > seq).order_by(AuditEventRow.seq)
-        )
-        return [parse_body(bytes(b)) for b in rows]
-
-
-def _head(api: Api) -> int:
-    with api.store.reading() as session:
-        return int(session.scalar(select(func.max(AuditEventRow.seq))) or 0)
-
-
 def _decisions(api: Api) -> int:
     with api.store.reading() as session:
         return int(session.scalar(select(func.count()).select_from(DecisionRow)) or 0)
@@ -62,10 +48,10 @@ def _my_case(api: Api, username: str) -> str:
 
 def test_a_case_read_is_one_access_event_and_no_decision_record(api: Api) -> None:
     case_id = _my_case(api, CW)
-    seq, decisions = _head(api), _decisions(api)
+    seq, decisions = audit_head(api.store), _decisions(api)
     res = api.client.get(f"/api/cases/{case_id}", headers=api.headers(CW))
     assert res.status_code == 200
-    events = _events_after(api, seq)
+    events = audit_events_after(api.store, seq)
     assert [e.action for e in events] == ["access.case"]
     event = events[0]
     assert (event.object_type, event.object_id) == ("case", case_id)
@@ -77,10 +63,10 @@ def test_a_case_read_is_one_access_event_and_no_decision_record(api: Api) -> Non
 def test_a_refused_read_is_one_denial_event(api: Api) -> None:
     case_id = _my_case(api, OTHER)
     api.headers(CW)  # signed in before the count starts
-    seq = _head(api)
+    seq = audit_head(api.store)
     res = api.client.get(f"/api/cases/{case_id}", headers=api.headers(CW))
     assert res.status_code == 404
-    events = _events_after(api, seq)
+    events = audit_events_after(api.store, seq)
     assert [e.action for e in events] == ["access.denied"]
     assert events[0].object_id == case_id
     assert events[0].codes  # the staff-access decision's codes
@@ -103,10 +89,10 @@ def _share(api: Api, path: str, username: str, subject: str) -> httpx.Response:
 def test_an_evaluation_leaves_its_access_event_decision_and_decision_event(api: Api) -> None:
     case_id = _my_case(api, CW)
     subject = api.client.get(f"/api/cases/{case_id}", headers=api.headers(CW)).json()["subject_id"]
-    seq, decisions = _head(api), _decisions(api)
+    seq, decisions = audit_head(api.store), _decisions(api)
     res = _share(api, "/api/decisions", CW, subject)
     assert res.status_code == 200, res.text
-    events = _events_after(api, seq)
+    events = audit_events_after(api.store, seq)
     assert [e.action for e in events] == ["access.case", "decision"]
     assert events[1].object_id == res.json()["decision_id"]
     assert _decisions(api) == decisions + 1
@@ -119,7 +105,7 @@ def test_an_evaluation_leaves_its_access_event_decision_and_decision_event(api: 
 def test_a_failed_recorded_read_writes_nothing(api: Api) -> None:
     case_id = _my_case(api, CW)
     principal = api.account(CW)
-    seq = _head(api)
+    seq = audit_head(api.store)
 
     class Boom(RuntimeError):
         pass
@@ -135,7 +121,7 @@ def test_a_failed_recorded_read_writes_nothing(api: Api) -> None:
 
     with pytest.raises(Boom):
         read_then_fail()
-    assert _head(api) == seq
+    assert audit_head(api.store) == seq
 
 
 def _referral(api: Api, username: str, subject: str) -> int:
@@ -159,9 +145,9 @@ def test_a_referral_that_fails_keeps_its_access_event_and_nothing_else(
     api.app.state.org_keys = keys
     case_id = _my_case(api, CW)
     subject = api.client.get(f"/api/cases/{case_id}", headers=api.headers(CW)).json()["subject_id"]
-    seq, decisions, referrals = _head(api), _decisions(api), _referrals(api)
+    seq, decisions, referrals = audit_head(api.store), _decisions(api), _referrals(api)
     assert _referral(api, CW, subject) == 409
-    assert [e.action for e in _events_after(api, seq)] == ["access.case"]
+    assert [e.action for e in audit_events_after(api.store, seq)] == ["access.case"]
     assert (_decisions(api), _referrals(api)) == (decisions, referrals)
 
 
@@ -171,9 +157,9 @@ def test_a_referral_of_a_person_not_mine_is_one_denial_event(api: Api) -> None:
         "subject_id"
     ]
     api.headers(CW)
-    seq, decisions = _head(api), _decisions(api)
+    seq, decisions = audit_head(api.store), _decisions(api)
     assert _referral(api, CW, subject) == 404
-    events = _events_after(api, seq)
+    events = audit_events_after(api.store, seq)
     assert [e.action for e in events] == ["access.denied"]
     assert events[0].object_id == case_id  # refused through her case
     assert _decisions(api) == decisions

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_support import START, Api
+from api_support import START, Api, audit_head
 from matrix_world import MISSING_REFERRAL, matrix_api
 from policy_table import (
     OPS,
@@ -22,7 +22,7 @@ from policy_table import (
     TABLE,
     TARGETS,
 )
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from safeshare.audit.chain import parse_body
 from safeshare.services import accounts
@@ -78,11 +78,6 @@ def _subject_of(api: Api, case_id: str) -> str:
     with api.store.reading() as session:
         row = session.get(CaseRow, case_id)
         return row.subject_id if row is not None else "s-999"
-
-
-def _head(api: Api) -> int:
-    with api.store.reading() as session:
-        return int(session.scalar(select(func.max(AuditEventRow.seq))) or 0)
 
 
 def _denied_since(api: Api, seq: int) -> bool:
@@ -148,7 +143,7 @@ def test_authorization_matrix(world: World) -> None:
                 subject = _subject_of(api, case)
                 for op, expected in zip(OPS, TABLE[role][relation], strict=True):
                     cells += 1
-                    before = _head(api)
+                    before = audit_head(api.store)
                     allowed, status, body = _call(api, op, org, case, subject, headers)
                     if allowed != (expected == "A"):
                         mismatches.append(f"{org} {role} {relation} {op}: got {status}")
@@ -205,7 +200,7 @@ def test_referral_matrix(world: World) -> None:
                 referral = referrals.get((org, relation), MISSING_REFERRAL)
                 for op, expected in zip(REFERRAL_OPS, REFERRAL_TABLE[role][relation], strict=True):
                     cells += 1
-                    before = _head(api)
+                    before = audit_head(api.store)
                     res = _call_referral(api, op, referral, headers)
                     where = f"{org} {role} {relation} {op}"
                     if res.status_code >= 500:
@@ -260,7 +255,7 @@ def test_role_only_operations(world: World) -> None:
         for role in ROLES:
             headers = api.headers(f"{org}.{role}")
             for path, allowed_roles in ROLE_OPS.items():
-                before = _head(api)
+                before = audit_head(api.store)
                 res = api.client.get(path, headers=headers)
                 allowed = res.status_code == 200
                 if allowed != (role in allowed_roles):

@@ -10,9 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from api_support import Api
+from api_support import Api, audit_head
 from matrix_world import TODAY, matrix_api
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from safeshare.audit.chain import parse_body
 from safeshare.core.vocabulary import ConsentDecision
@@ -63,14 +63,9 @@ def _actions_since(api: Api, seq: int) -> list[str]:
         return [parse_body(bytes(b)).action for b in bodies]
 
 
-def _head(api: Api) -> int:
-    with api.store.reading() as session:
-        return int(session.scalar(select(func.max(AuditEventRow.seq))) or 0)
-
-
 def test_a_grant_dated_ahead_is_refused_naming_the_date_field(api: Api) -> None:
     ahead = (TODAY + timedelta(days=7)).isoformat()
-    before, head = consent_history(api.store, "s-030"), _head(api)
+    before, head = consent_history(api.store, "s-030"), audit_head(api.store)
     status, body = _grant(api, "s-030", ahead)
     assert status == 422, body
     assert isinstance(body, dict)

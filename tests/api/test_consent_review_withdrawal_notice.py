@@ -8,13 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_support import Api
+from api_support import Api, audit_events_after, audit_head
 from matrix_world import matrix_api
-from sqlalchemy import func, select
 
-from safeshare.audit.chain import parse_body
 from safeshare.settings import Settings
-from safeshare.store.models import AuditEventRow
 from safeshare.store.models_sharing import ReferralRow
 from safeshare.store.unit import Store
 
@@ -28,20 +25,10 @@ def world(store: Store, store_settings: Settings, tmp_path: Path) -> Iterator[Wo
 
 
 def _events_since(api: Api, seq: int) -> list[tuple[str, str, str | None, dict[str, object]]]:
-    with api.store.reading() as session:
-        bodies = session.scalars(
-            select(AuditEventRow.body).where(AuditEventRow.seq > seq).order_by(AuditEventRow.seq)
-        )
-        out = []
-        for raw in bodies:
-            body = parse_body(bytes(raw))
-            out.append((body.action, body.object_type, body.object_id, dict(body.details or {})))
-        return out
-
-
-def _head(api: Api) -> int:
-    with api.store.reading() as session:
-        return int(session.scalar(select(func.max(AuditEventRow.seq))) or 0)
+    return [
+        (e.action, e.object_type, e.object_id, dict(e.details or {}))
+        for e in audit_events_after(api.store, seq)
+    ]
 
 
 def test_withdrawal_stopping_a_one_person_pending_referral_notifies_its_recipient(
@@ -55,7 +42,7 @@ def test_withdrawal_stopping_a_one_person_pending_referral_notifies_its_recipien
     assert opened.status_code == 200, opened.text
     assert [s["subject"] for s in opened.json()["subjects"]] == ["s-001"]
 
-    head = _head(api)
+    head = audit_head(api.store)
     res = api.client.post(
         "/api/subjects/s-001/consents/withdraw",
         headers=api.headers("ngo-a.caseworker"),

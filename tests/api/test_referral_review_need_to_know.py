@@ -13,14 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import Api
+from api_support import Api, audit_events_after, audit_head
 from matrix_world import MISSING_REFERRAL, matrix_api
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 
-from safeshare.audit.chain import parse_body
 from safeshare.services import accounts
 from safeshare.settings import Settings
-from safeshare.store.models import AuditEventRow
 from safeshare.store.models_sharing import OrgPublicKeyRow, ReferralRow
 from safeshare.store.unit import Store
 
@@ -37,18 +35,9 @@ def world(store: Store, store_settings: Settings, tmp_path: Path) -> Iterator[Wo
         yield made
 
 
-def _head(api: Api) -> int:
-    with api.store.reading() as session:
-        return int(session.scalar(select(func.max(AuditEventRow.seq))) or 0)
-
-
 def _events(api: Api, since: int) -> list[Any]:
     """The audit events after ``since`` (sign-ins left out)."""
-    with api.store.reading() as session:
-        bodies = session.scalars(
-            select(AuditEventRow.body).where(AuditEventRow.seq > since).order_by(AuditEventRow.seq)
-        )
-        found = [parse_body(bytes(b)) for b in bodies]
+    found = audit_events_after(api.store, since)
     return [e for e in found if not e.action.startswith(("auth.", "session"))]
 
 
@@ -75,7 +64,7 @@ def test_outgoing_lists_only_the_referrals_of_her_persons_each_read_audited(worl
         refs[("unhcr", "shared")],  # c-003
         refs[("unhcr", "shared-expired")],  # c-004
     }
-    before = _head(api)
+    before = audit_head(api.store)
     res = api.client.get("/api/referrals/outgoing", headers=api.headers("ngo-a.caseworker2"))
     assert res.status_code == 200, res.text
     assert {r["id"] for r in res.json()} == mine
@@ -95,11 +84,11 @@ def test_a_referral_of_someone_elses_person_is_the_audited_404(world: World) -> 
     referral = refs[("ngo-a", "assigned")]  # about c-001, not caseworker2's
     missing = _missing(api)
     for who in ("ngo-a.caseworker2", "ngo-a.supervisor", "ngo-a.dp-focal-point"):
-        before = _head(api)
+        before = audit_head(api.store)
         res = api.client.get(f"/api/referrals/{referral}", headers=api.headers(who))
         assert (res.status_code, res.content) == (404, missing), who
         assert _denied(_events(api, before), referral), who
-    before = _head(api)
+    before = audit_head(api.store)
     res = api.client.get(f"/api/referrals/{referral}", headers=api.headers("ngo-a.caseworker"))
     assert res.status_code == 200
     assert res.json()["subjects"] == ["s-001"]
@@ -132,7 +121,7 @@ def test_a_recorded_need_lets_oversight_see_the_referral(world: World) -> None:
 def test_closing_a_sent_referral_needs_to_know_its_persons(world: World) -> None:
     api, refs = world
     referral = refs[("ngo-a", "assigned")]
-    before = _head(api)
+    before = audit_head(api.store)
     res = api.client.post(
         f"/api/referrals/{referral}/close", headers=api.headers("ngo-a.caseworker2")
     )
@@ -161,7 +150,7 @@ def test_oversight_at_the_recipient_neither_opens_the_packet_nor_gives_feedback(
         ("GET", f"/api/referrals/{referral}/packet", None),
         ("POST", f"/api/referrals/{referral}/feedback", FEEDBACK),
     ):
-        before = _head(api)
+        before = audit_head(api.store)
         res = api.client.request(method, path, headers=headers, json=body)
         assert (res.status_code, res.content) == (404, missing), path
         events = _events(api, before)
@@ -189,7 +178,7 @@ def _tamper(api: Api, referral: str) -> None:
 
 
 def _refused(api: Api, referral: str, who: str) -> tuple[int, str, list[Any]]:
-    before = _head(api)
+    before = audit_head(api.store)
     res = api.client.get(f"/api/referrals/{referral}/packet", headers=api.headers(who))
     events = [e for e in _events(api, before) if e.object_id == referral]
     return res.status_code, res.text, events
@@ -255,7 +244,7 @@ def test_a_pending_packet_is_openable_only_within_retention_from_sending(world: 
     api.clock.advance(days=2)
     api.tokens.clear()
     headers = api.headers("ngo-a.caseworker")
-    before = _head(api)
+    before = audit_head(api.store)
     res = api.client.get(path, headers=headers)
     assert (res.status_code, res.content) == (404, _missing(api))
     assert _denied(_events(api, before), referral)
@@ -265,7 +254,7 @@ def test_a_pending_packet_is_openable_only_within_retention_from_sending(world: 
 
 def test_an_unknown_recipient_is_the_audited_404(world: World) -> None:
     api, _refs = world
-    before = _head(api)
+    before = audit_head(api.store)
     res = api.client.post(
         "/api/referrals",
         headers=api.headers("unhcr.caseworker"),

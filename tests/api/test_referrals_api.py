@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from api_client import api_client
+from api_support import signed_in_staff
 from sqlalchemy import select
 
 import sharing_world as w
@@ -19,7 +20,7 @@ from safeshare.api.app import create_app
 from safeshare.api.config import WebSettings
 from safeshare.api.deps import SESSION_COOKIE
 from safeshare.services import audit as audit_service
-from safeshare.services.accounts import AccessPolicy, Role, create_account, login
+from safeshare.services.accounts import AccessPolicy, Role, login
 from safeshare.services.common import audit
 from safeshare.settings import Env, Settings
 from safeshare.store.models_access import UserAccountRow
@@ -61,21 +62,8 @@ def env(
         clock=clock,
     )
     app.state.org_keys = op.keys
-    headers = {}
-    for name, (org, role, cases) in USERS.items():
-        create_account(
-            store,
-            username=name,
-            password=PASSWORD,
-            org=org,
-            role=role,
-            actor="admin",
-            policy=app.state.policy,
-            cases=cases,
-            at=NOW,
-        )
-        issued = login(store, name, PASSWORD, policy=app.state.policy, at=NOW)
-        headers[name] = {"authorization": f"Bearer {issued.token}"}
+    tokens = signed_in_staff(store, USERS, password=PASSWORD, policy=app.state.policy, at=NOW)
+    headers = {name: {"authorization": f"Bearer {token}"} for name, token in tokens.items()}
     with api_client(app) as client:
         yield client, headers, clock, op
 

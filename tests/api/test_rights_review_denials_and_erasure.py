@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from api_client import api_client
+from api_support import audit_events_after, audit_head, signed_in_staff
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
@@ -21,12 +22,9 @@ from safeshare.api.app import create_app
 from safeshare.api.config import WebSettings
 from safeshare.api.deps import CSRF_HEADER, SESSION_COOKIE
 from safeshare.api.security import session_csrf_token
-from safeshare.audit.body import AuditEventBody
-from safeshare.audit.chain import parse_body
 from safeshare.services import audit as audit_service
-from safeshare.services.accounts import Role, create_account, login
+from safeshare.services.accounts import Role
 from safeshare.settings import Env, Settings
-from safeshare.store.models import AuditEventRow
 from safeshare.store.models_sharing import ShareNoticeRow
 from safeshare.store.unit import Store
 
@@ -73,40 +71,18 @@ def env(store: Store, store_settings: Settings, tmp_path: Path) -> Iterator[Worl
     web = WebSettings(env=Env.TEST, fast_password_hashing=True)
     app = create_app(store_settings, store, web=web, clock=lambda: NOW)
     app.state.org_keys = op.keys
-    headers, tokens = {}, {}
-    for name, (org, role, cases) in USERS.items():
-        create_account(
-            store,
-            username=name,
-            password=PASSWORD,
-            org=org,
-            role=role,
-            actor="admin",
-            policy=app.state.policy,
-            cases=cases,
-            at=NOW,
-        )
-        tokens[name] = login(store, name, PASSWORD, policy=app.state.policy, at=NOW).token
-        headers[name] = {"authorization": f"Bearer {tokens[name]}"}
+    tokens = signed_in_staff(store, USERS, password=PASSWORD, policy=app.state.policy, at=NOW)
+    headers = {name: {"authorization": f"Bearer {token}"} for name, token in tokens.items()}
     with api_client(app) as client:
         yield World(app, client, store, headers, tokens)
 
 
-def _head(e: World) -> int:
-    with e.store.reading() as session:
-        return int(session.scalar(select(func.max(AuditEventRow.seq))) or 0)
-
-
-def _events(e: World, since: int) -> list[AuditEventBody]:
-    with e.store.reading() as session:
-        bodies = session.scalars(
-            select(AuditEventRow.body).where(AuditEventRow.seq > since).order_by(AuditEventRow.seq)
-        )
-        return [parse_body(bytes(b)) for b in bodies]
-
-
 def _denied(e: World, since: int) -> list[tuple[str, str]]:
-    return [(x.object_type, x.object_id) for x in _events(e, since) if x.action == "access.denied"]
+    return [
+        (x.object_type, x.object_id)
+        for x in audit_events_after(e.store, since)
+        if x.action == "access.denied"
+    ]
 
 
 # --- 4. audited denials ----------------------------------------------------------------------
@@ -120,7 +96,7 @@ def test_deciding_another_organisations_or_a_missing_escalation_is_an_audited_40
     assert out["decision"]["decision"] == "escalate"
     (item,) = e.client.get("/api/escalations", headers=e.headers["ngoa-dp"]).json()
     for escalation in (item["id"], "esc-nope"):
-        head = _head(e)
+        head = audit_head(e.store)
         res = e.client.post(
             f"/api/escalations/{escalation}/decide",
             headers=e.headers["unhcr-dp"],
@@ -143,7 +119,7 @@ def test_completing_another_organisations_or_a_missing_inform_task_is_an_audited
     )
     (task,) = e.client.get("/api/inform-tasks", headers=e.headers["ngoa-cw"]).json()
     for task_id in (task["id"], "task-nope"):
-        head = _head(e)
+        head = audit_head(e.store)
         res = e.client.post(f"/api/inform-tasks/{task_id}/done", headers=e.headers["unhcr-cw"])
         assert res.status_code == 404
         assert _denied(e, head) == [("inform_task", task_id)]
@@ -164,7 +140,7 @@ def test_acknowledging_another_organisations_or_a_missing_notice_is_an_audited_4
     )
     (notice,) = e.client.get("/api/notices", headers=e.headers["ngoa-cw"]).json()
     for notice_id in (notice["id"], "notice-nope"):
-        head = _head(e)
+        head = audit_head(e.store)
         res = e.client.post(f"/api/notices/{notice_id}/acknowledge", headers=e.headers["unhcr-cw"])
         assert res.status_code == 404
         assert _denied(e, head) == [("share_notice", notice_id)]
@@ -186,11 +162,11 @@ def test_the_web_referral_pages_audit_a_missing_or_another_organisations_referra
     csrf = _web(e, "ngob-cw")  # neither the sender nor the recipient
     try:
         for referral in (rid, "ref-nope"):
-            head = _head(e)
+            head = audit_head(e.store)
             assert e.client.get(f"/referrals/{referral}").status_code == 404
             assert _denied(e, head) == [("referral", referral)]
             for step in ("accept", "reject", "close"):
-                head = _head(e)
+                head = audit_head(e.store)
                 res = e.client.post(f"/referrals/{referral}/{step}", headers=csrf)
                 assert res.status_code == 404, (step, res.status_code)
                 assert _denied(e, head) == [("referral", referral)], step
@@ -233,13 +209,13 @@ def test_each_erasure_notice_is_an_audit_event(env: World) -> None:
     accepted = _send(e)
     accept = e.client.post(f"/api/referrals/{accepted}/accept", headers=e.headers["ngoa-cw"])
     assert accept.status_code == 200, accept.text
-    head = _head(e)
+    head = audit_head(e.store)
     erased = e.client.post("/api/subjects/s1/erase", headers=e.headers["unhcr-dp"])
     assert erased.status_code == 200, erased.text
     (notice,) = erased.json()["notices"]
     created = [
         (x.object_type, x.object_id, x.codes, dict(x.details))
-        for x in _events(e, head)
+        for x in audit_events_after(e.store, head)
         if x.action == "notice.create"
     ]
     assert created == [

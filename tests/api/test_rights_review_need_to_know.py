@@ -9,18 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_support import START, Api
+from api_support import START, Api, audit_events_after, audit_head
 from matrix_world import matrix_api
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from safeshare.api.deps import SESSION_COOKIE
 from safeshare.audit.body import AuditEventBody
-from safeshare.audit.chain import parse_body
 from safeshare.services import needs
 from safeshare.services.needs import NeedRoleNotAllowedError
 from safeshare.services.roles import Scope
 from safeshare.settings import Settings
-from safeshare.store.models import AuditEventRow, RecordRow
+from safeshare.store.models import RecordRow
 from safeshare.store.models_access import AccessNeedRow
 from safeshare.store.unit import Store
 
@@ -48,21 +47,8 @@ def world(store: Store, store_settings: Settings, tmp_path: Path) -> Iterator[Ap
         yield api
 
 
-def _head(api: Api) -> int:
-    with api.store.reading() as session:
-        return int(session.scalar(select(func.max(AuditEventRow.seq))) or 0)
-
-
-def _events(api: Api, since: int) -> list[AuditEventBody]:
-    with api.store.reading() as session:
-        bodies = session.scalars(
-            select(AuditEventRow.body).where(AuditEventRow.seq > since).order_by(AuditEventRow.seq)
-        )
-        return [parse_body(bytes(b)) for b in bodies]
-
-
 def _denied(api: Api, since: int) -> list[AuditEventBody]:
-    return [e for e in _events(api, since) if e.action == "access.denied"]
+    return [e for e in audit_events_after(api.store, since) if e.action == "access.denied"]
 
 
 def _token(api: Api, user: str, scopes: list[str]) -> dict[str, str]:
@@ -99,22 +85,24 @@ def test_a_subject_access_request_needs_need_to_know_access_to_the_person(
     recorded need, get the audited 404 a read of her case gets, and none of her records."""
     api = world
     assert api.client.get(f"/api/cases/{CASE}", headers=api.headers(user)).status_code == 404
-    head = _head(api)
+    head = audit_head(api.store)
     res = api.client.post("/api/subject-access", headers=api.headers(user), json=SAR)
     assert res.status_code == 404
     assert res.json() == {"detail": "not found"}
     assert CONTENT not in res.text
     assert [(e.object_type, e.object_id) for e in _denied(api, head)] == [("case", CASE)]
-    assert not [e for e in _events(api, head) if e.action == "subject_access.answer"]
+    assert not [
+        e for e in audit_events_after(api.store, head) if e.action == "subject_access.answer"
+    ]
 
 
 def test_the_assigned_caseworker_answers_a_subject_access_request(world: Api) -> None:
     api = world
-    head = _head(api)
+    head = audit_head(api.store)
     res = api.client.post("/api/subject-access", headers=api.headers("ngo-a.caseworker"), json=SAR)
     assert res.status_code == 200, res.text
     assert [(r["id"], r["content"]) for r in res.json()["released"]] == [(RECORD, CONTENT)]
-    actions = [e.action for e in _events(api, head)]
+    actions = [e.action for e in audit_events_after(api.store, head)]
     assert "access.case" in actions
     assert "subject_access.answer" in actions
     assert "access.denied" not in actions
@@ -196,7 +184,7 @@ def test_a_token_without_the_endpoints_scope_gets_the_audited_404(
     api = world
     user, method, path, scope, body, _ = SCOPED[endpoint]
     headers = _token(api, user, [s.value for s in Scope if s.value != scope])  # all others
-    head = _head(api)
+    head = audit_head(api.store)
     res = api.client.request(method, path, headers=headers, json=_body(api, body))
     assert res.status_code == 404, res.text
     assert res.json() == {"detail": "not found"}
@@ -208,7 +196,7 @@ def test_a_token_without_the_endpoints_scope_gets_the_audited_404(
 def test_a_token_with_the_endpoints_scope_passes(world: Api, endpoint: str) -> None:
     api = world
     user, method, path, scope, body, answer = SCOPED[endpoint]
-    head = _head(api)
+    head = audit_head(api.store)
     res = api.client.request(
         method, path, headers=_token(api, user, [scope]), json=_body(api, body)
     )
@@ -247,7 +235,7 @@ def test_the_api_refuses_a_need_for_an_administrator_and_her_page_stays_hidden(
 ) -> None:
     api = world
     admin = api.account("ngo-a.administrator")
-    head = _head(api)
+    head = audit_head(api.store)
     res = api.client.post(
         "/api/cases/c-006/needs",
         headers=api.headers("ngo-a.supervisor"),
@@ -257,7 +245,7 @@ def test_the_api_refuses_a_need_for_an_administrator_and_her_page_stays_hidden(
     assert [(e.object_id, e.codes) for e in _denied(api, head)] == [
         ("c-006", ("need-role-not-allowed",))
     ]
-    assert not [e for e in _events(api, head) if e.action == "need.record"]
+    assert not [e for e in audit_events_after(api.store, head) if e.action == "need.record"]
     # the web case page the need would have opened to her
     token = api.login("ngo-a.administrator")
     api.client.cookies.set(SESSION_COOKIE, token)

@@ -19,9 +19,9 @@ from safeshare.core.vocabulary import Duty
 from safeshare.services import access
 from safeshare.services.access import Actor
 from safeshare.services.common import audit
-from safeshare.services.referral_store import ReferralInfo, info, recipient_can_see, subjects_of
+from safeshare.services.referral_store import ReferralInfo, info, recipient_can_see
 from safeshare.store.models import CaseRow
-from safeshare.store.models_sharing import ReferralRow
+from safeshare.store.models_sharing import ReferralRow, ReferralSubjectRow
 from safeshare.store.unit import Store, record
 
 # What a referral shows of each of its persons, as the staff-access decision sees it: who she
@@ -151,10 +151,18 @@ def outgoing_for(store: Store, actor: Actor, *, at: datetime) -> list[ReferralIn
             .where(ReferralRow.sender == actor.org_id)
             .order_by(ReferralRow.created_at.desc(), ReferralRow.id)
         ).all()
+        persons_of: dict[str, list[str]] = {}
+        for referral_id, subject_id in session.execute(  # every list's persons in one read
+            select(ReferralSubjectRow.referral_id, ReferralSubjectRow.subject_id)
+            .join(ReferralRow, ReferralRow.id == ReferralSubjectRow.referral_id)
+            .where(ReferralRow.sender == actor.org_id)
+            .order_by(ReferralSubjectRow.referral_id, ReferralSubjectRow.subject_id)
+        ):
+            persons_of.setdefault(referral_id, []).append(subject_id)
         known: dict[str, bool] = {}
         shown = []
         for row in rows:
-            persons = subjects_of(session, row.id)
+            persons = tuple(persons_of.get(row.id, ()))
             if not set(persons) <= mine:
                 continue
             found = visible_in(store, session, actor, row, at=at, known=known, subjects=persons)
