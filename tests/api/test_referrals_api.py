@@ -11,71 +11,25 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_client import api_client
-from api_support import signed_in_staff
+from sharing_env import PASSWORD, REFERRAL, Clock, client_policy, sharing_env
 from sqlalchemy import select
 
 import sharing_world as w
-from safeshare.api.app import create_app
-from safeshare.api.config import WebSettings
 from safeshare.api.deps import SESSION_COOKIE
 from safeshare.services import audit as audit_service
-from safeshare.services.accounts import AccessPolicy, Role, login
+from safeshare.services.accounts import login
 from safeshare.services.common import audit
-from safeshare.settings import Env, Settings
+from safeshare.settings import Settings
 from safeshare.store.models_access import UserAccountRow
 from safeshare.store.unit import Store
-
-PASSWORD = "correct horse battery staple"
-NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
-USERS = {
-    "unhcr-cw": ("unhcr", Role.CASEWORKER, ["c1", "c2", "c3"]),
-    "unhcr-dp": ("unhcr", Role.DP_FOCAL_POINT, []),
-    "ngoa-cw": ("ngo-a", Role.CASEWORKER, ["c4", "c5"]),
-    "ngoa-dp": ("ngo-a", Role.DP_FOCAL_POINT, []),
-    "ngob-cw": ("ngo-b", Role.CASEWORKER, []),
-}
-
-
-def client_policy(op: w.Operation) -> AccessPolicy:
-    return WebSettings(env=Env.TEST, fast_password_hashing=True).access_policy()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
 def env(
     store: Store, store_settings: Settings, tmp_path: Path
 ) -> Iterator[tuple[httpx.Client, dict[str, dict[str, str]], Clock, w.Operation]]:
-    op = w.build(store, tmp_path / "org-keys")
-    clock = Clock()
-    app = create_app(
-        store_settings,
-        store,
-        web=WebSettings(env=Env.TEST, fast_password_hashing=True),
-        clock=clock,
-    )
-    app.state.org_keys = op.keys
-    tokens = signed_in_staff(store, USERS, password=PASSWORD, policy=app.state.policy, at=NOW)
-    headers = {name: {"authorization": f"Bearer {token}"} for name, token in tokens.items()}
-    with api_client(app) as client:
-        yield client, headers, clock, op
-
-
-REFERRAL = {
-    "to": "ngo-a",
-    "purpose": w.REFERRAL,
-    "subjects": ["s1"],
-    "data_elements": ["name", "phone", "service_needed", "incident_description"],
-    "label": "GBV survivor referral",
-    "contact_method": "home-visit",
-}
+    with sharing_env(store, store_settings, tmp_path) as opened:
+        yield opened
 
 
 def test_referral_lifecycle(env: tuple) -> None:  # type: ignore[type-arg]

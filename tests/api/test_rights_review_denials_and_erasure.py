@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -15,6 +14,7 @@ import pytest
 from api_client import api_client
 from api_support import audit_events_after, audit_head, signed_in_staff
 from fastapi import FastAPI
+from sharing_env import NOW, PASSWORD, USERS
 from sqlalchemy import func, select
 
 import sharing_world as w
@@ -23,20 +23,10 @@ from safeshare.api.config import WebSettings
 from safeshare.api.deps import CSRF_HEADER, SESSION_COOKIE
 from safeshare.api.security import session_csrf_token
 from safeshare.services import audit as audit_service
-from safeshare.services.accounts import Role
 from safeshare.settings import Env, Settings
 from safeshare.store.models_sharing import ShareNoticeRow
 from safeshare.store.unit import Store
 
-PASSWORD = "correct horse battery staple"
-NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
-USERS = {
-    "unhcr-cw": ("unhcr", Role.CASEWORKER, ["c1", "c2", "c3"]),
-    "unhcr-dp": ("unhcr", Role.DP_FOCAL_POINT, []),
-    "ngoa-cw": ("ngo-a", Role.CASEWORKER, ["c4", "c5"]),
-    "ngoa-dp": ("ngo-a", Role.DP_FOCAL_POINT, []),
-    "ngob-cw": ("ngo-b", Role.CASEWORKER, []),
-}
 REFERRAL = {
     "to": "ngo-a",
     "purpose": w.REFERRAL,

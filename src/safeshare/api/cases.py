@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from safeshare.api.answers import json_answer, on_event_loop
 from safeshare.api.deps import Clock, ClockDep, Principal, StoreDep, not_found, require
+from safeshare.api.referrals import KeysDep, org_keys_of
 from safeshare.api.schemas import (
     CaseOut,
     CaseSummary,
@@ -20,15 +21,20 @@ from safeshare.api.schemas import (
     NeedCreate,
     NeedOut,
     PathId,
+    SharedPacketOut,
+    SharedValueOut,
     StatisticsOut,
     SubjectOut,
 )
 from safeshare.core.vocabulary import ADULT_AGE, CaseStatus
+from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.services import access, accounts, reads_ahead, registry
-from safeshare.services.access import CaseAccess
+from safeshare.services import case_statistics as aggregates
+from safeshare.services.access import CaseAccess, Via
 from safeshare.services.common import NotFoundError
 from safeshare.services.needs import NeedRoleNotAllowedError
 from safeshare.services.roles import PERSONAL_DATA_ROLES, Role, Scope
+from safeshare.services.shared_view import SharedView
 from safeshare.services.world_loader import Q_CATEGORIES
 from safeshare.store.models import SubjectCategoryRow, SubjectRow
 from safeshare.store.reads import rows
@@ -55,13 +61,15 @@ NeedGranter = Annotated[
 
 
 def _summary(row: Any, grant: CaseAccess) -> CaseSummary:
-    """``row``: the case's row (an ORM object or a row read by :func:`access.case_row`)."""
+    """``row``: the case's row (an ORM object or a row read by :func:`access.case_row`).
+    Through a share, the owner's status is not shown: it was not shared."""
+    shared = grant.via is Via.SHARED
     return CaseSummary(
         id=row.id,
         subject_id=row.subject_id,
         owner=row.owner,
-        status=CaseStatus(row.status),
-        closed_on=row.closed_on,
+        status=None if shared else CaseStatus(row.status),
+        closed_on=None if shared else row.closed_on,
         access=grant.via.value,
     )
 
@@ -86,7 +94,7 @@ def my_cases(principal: Reader, store: StoreDep, clock: ClockDep) -> list[CaseSu
 @router.get("/api/cases/statistics", response_model=StatisticsOut)
 def case_statistics(principal: Aggregates, store: StoreDep, clock: ClockDep) -> StatisticsOut:
     """Aggregate counts of your organisation's cases (no ids; cells under 5 suppressed)."""
-    stats = access.statistics(store, principal, at=clock(), duty=principal.duty)
+    stats = aggregates.statistics(store, principal, at=clock(), duty=principal.duty)
     return StatisticsOut(
         org_id=stats.org,
         total=stats.total,
@@ -100,21 +108,33 @@ def case_statistics(principal: Aggregates, store: StoreDep, clock: ClockDep) -> 
 @router.get("/api/cases/{case_id}", response_model=CaseOut)
 @on_event_loop
 def get_case(case_id: PathId, principal: Reader, request: Request) -> Response:
-    """A case, with the elements need-to-know allows. The access is decided and read on one
-    snapshot; its audit event is written before the answer."""
+    """A case, with the elements need-to-know allows; through a share, what was shared to
+    your organisation, with the values as they were shared. The access is decided and read
+    on one snapshot; its audit event is written before the answer."""
     state = request.app.state  # not dependencies: each costs as much as the lookup they do
-    return json_answer(read_case(case_id, principal, state.store, state.clock))
+    keys = org_keys_of(request)
+    return json_answer(read_case(case_id, principal, state.store, state.clock, keys))
 
 
-def read_case(case_id: str, principal: Principal, store: Store, clock: Clock) -> CaseOut:
+def read_case(
+    case_id: str, principal: Principal, store: Store, clock: Clock, keys: OrgKeyDirectory
+) -> CaseOut:
     """:func:`get_case` as a value (the web UI's case page): raises the 404 when refused."""
     with store.recorded_read() as session:
         reads_ahead.case_read(session, principal.staff_id, case_id, categories=True)
         grant = access.case_access_in(
-            store, session, principal, case_id, access.CASE_ELEMENTS, at=clock()
+            store,
+            session,
+            principal,
+            case_id,
+            access.CASE_ELEMENTS,
+            at=clock(),
+            keys=keys,
+            whole_share=True,
         )
         row = access.case_row(session, case_id) if grant is not None else None
-        if grant is not None and row is not None:
+        shared = grant is not None and grant.via is Via.SHARED
+        if grant is not None and row is not None and not shared:
             # Read already by the access decision (kept by the reading session).
             cats = sorted(c for _, c in rows(session, Q_CATEGORIES, [row.subject_id]))
             opened = (
@@ -124,6 +144,8 @@ def read_case(case_id: str, principal: Principal, store: Store, clock: Clock) ->
             )
     if grant is None or row is None:  # raised after the commit: the refusal stays audited
         raise not_found()
+    if shared:  # never the owner's current record
+        return _shared_case(row, grant, grant.shared or SharedView())
     return CaseOut(
         **_summary(row, grant).model_dump(),
         categories=cats if "specific_needs_codes" in grant.elements else [],
@@ -132,6 +154,34 @@ def read_case(case_id: str, principal: Principal, store: Store, clock: Clock) ->
         data_elements=list(grant.elements),
         shared_until=grant.shared_until,
     )
+
+
+def _shared_case(row: Any, grant: CaseAccess, view: SharedView) -> CaseOut:
+    """A case seen through a share: the packets' values only, nothing of the owner's
+    current record (not its status, categories, details or notes)."""
+    return CaseOut(
+        **_summary(row, grant).model_dump(),
+        categories=[],
+        details=None,
+        notes=None,
+        data_elements=list(grant.elements),
+        shared_until=grant.shared_until,
+        shared=_packets_out(view),
+    )
+
+
+def _packets_out(view: SharedView) -> list[SharedPacketOut]:
+    return [
+        SharedPacketOut(
+            referral_id=p.referral_id,
+            purpose=p.purpose,
+            label=p.label,
+            sent_on=p.sent_on,
+            until=p.until,
+            values=[SharedValueOut(element=e, value=v) for e, v in p.values],
+        )
+        for p in view.packets
+    ]
 
 
 @router.post(
@@ -166,18 +216,27 @@ def record_need(
 
 @router.get("/api/subjects/{subject_id}", response_model=SubjectOut)
 def get_subject(
-    subject_id: PathId, principal: Reader, store: StoreDep, clock: ClockDep
+    subject_id: PathId,
+    principal: Reader,
+    store: StoreDep,
+    clock: ClockDep,
+    keys: KeysDep,
 ) -> SubjectOut:
-    """A person's details, through a case of hers you may see (the opening is audited)."""
+    """A person's details, through a case of hers you may see (the opening is audited);
+    through a share, the values as they were shared to your organisation."""
     at = clock()
-    grant = access.subject_access(store, principal, subject_id, access.SUBJECT_ELEMENTS, at=at)
+    grant = access.subject_access(
+        store, principal, subject_id, access.SUBJECT_ELEMENTS, at=at, keys=keys
+    )
     if grant is None:
         raise not_found()
+    if grant.via is Via.SHARED:  # never the owner's current record
+        return _shared_subject(subject_id, grant, grant.shared or SharedView())
     with store.reading() as session:
         row = session.get(SubjectRow, subject_id)
         if row is None:
             raise not_found()
-        age = access._age(row.age, row.born, at.date())
+        age = aggregates.age_on(row.age, row.born, at.date())
         cats = sorted(
             session.scalars(
                 select(SubjectCategoryRow.category).where(
@@ -203,4 +262,22 @@ def get_subject(
         categories=cats if "specific_needs_codes" in grant.elements else [],
         via_case=grant.case_id,
         data_elements=list(grant.elements),
+    )
+
+
+def _shared_subject(subject_id: str, grant: CaseAccess, view: SharedView) -> SubjectOut:
+    """A person seen through a share: each element's value in the newest packet holding it
+    (her age as it was shared: a number of years, else not shown)."""
+    age_text = view.value("age")
+    age = int(age_text) if age_text is not None and age_text.isdecimal() else None
+    return SubjectOut(
+        id=subject_id,
+        name=view.value("name"),
+        contact=view.value("phone"),
+        age=age,
+        child=None if age is None else age < ADULT_AGE,
+        categories=[],
+        via_case=grant.case_id,
+        data_elements=list(grant.elements),
+        shared=_packets_out(view),
     )

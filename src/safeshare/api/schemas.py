@@ -192,9 +192,28 @@ class CaseSummary(BaseModel):
     id: str
     subject_id: str
     owner: str
-    status: CaseStatus
+    status: CaseStatus | None = Field(
+        description="The owner's case status; None through a share (it was not shared)."
+    )
     closed_on: date | None
     access: Literal["assigned", "need", "shared"]
+
+
+class SharedValueOut(BaseModel):
+    element: str
+    value: str
+
+
+class SharedPacketOut(BaseModel):
+    """One packet your organisation holds about the person: its elements with the values
+    as they were shared (not the sender's current record)."""
+
+    referral_id: str
+    purpose: str
+    label: str
+    sent_on: date | None
+    until: date | None = Field(description="The end of your access; None: open-ended.")
+    values: list[SharedValueOut]
 
 
 class CaseOut(CaseSummary):
@@ -203,6 +222,11 @@ class CaseOut(CaseSummary):
     notes: str | None = Field(description="Caseworker notes.")
     data_elements: list[str] = Field(description="The elements this access may see.")
     shared_until: date | None = None
+    shared: list[SharedPacketOut] = Field(
+        default=[],
+        description="Through a share: what was shared to your organisation, packet by packet, "
+        "newest first, with the values as they were shared.",
+    )
 
 
 class CountOut(BaseModel):
@@ -228,6 +252,11 @@ class SubjectOut(BaseModel):
     categories: list[str]
     via_case: str
     data_elements: list[str]
+    shared: list[SharedPacketOut] = Field(
+        default=[],
+        description="Through a share: the packets your organisation holds about her, newest "
+        "first, with the values as they were shared.",
+    )
 
 
 class ConsentCreate(Strict):

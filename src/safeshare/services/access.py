@@ -19,19 +19,20 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeshare.core.decision import Outcome
-from safeshare.core.disclosure import suppress
 from safeshare.core.request import StaffAccessRequest
-from safeshare.core.vocabulary import ADULT_AGE, Duty
+from safeshare.core.vocabulary import Duty
+from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.services import holdings
 from safeshare.services.common import audit
 from safeshare.services.decisions import decide_unrecorded_in
 from safeshare.services.needs import active_need, cases_with_need
+from safeshare.services.shared_view import SharedView, open_shared_in
 from safeshare.services.world_loader import Q_ASSIGNED, Q_CASES, Q_CASES_OF
-from safeshare.store.models import CaseRow, StaffCaseRow, SubjectCategoryRow, SubjectRow
+from safeshare.store.models import StaffCaseRow, SubjectRow
 from safeshare.store.reads import remember, rows
 from safeshare.store.unit import Store, record
 
@@ -48,7 +49,6 @@ CASE_ELEMENTS = (
 )
 SUBJECT_ELEMENTS = ("individual_number", "name", "phone", "age", "specific_needs_codes")
 CONSENT_ELEMENTS = ("individual_number",)
-SMALL_CELL = 5  # aggregate counts from 1 to SMALL_CELL - 1 are suppressed
 
 
 class Actor(Protocol):
@@ -77,6 +77,7 @@ class CaseAccess:
     elements: tuple[str, ...]
     audit_seq: int | None = None  # the access event
     shared_until: date | None = None
+    shared: SharedView | None = None  # through a share, opened: the values as shared
 
 
 def denied(
@@ -130,13 +131,19 @@ def case_access_in(
     elements: Sequence[str],
     *,
     at: datetime,
+    keys: OrgKeyDirectory | None = None,
+    whole_share: bool = False,
 ) -> CaseAccess | None:
     """Decides, in the caller's (writing) transaction, whether ``actor`` may see ``elements``
     of the case: the engine's staff-access rules (assigned caseworker, or a recorded
     case-specific need in the owner organisation), or, for another organisation, what was
     shared to it and is still within its retention period. The access is one audit event
     (``access.case`` with the decision's codes, ``access.shared``, or ``access.denied``).
-    None when refused or missing."""
+    None when refused or missing.
+
+    Through a share, with ``keys``, the packets held are opened and their values are the
+    access's :attr:`CaseAccess.shared` (``whole_share``: every element they hold, not only
+    ``elements``); without, the access says which elements are held, and no values."""
     today = at.date()
     case = case_row(session, case_id)
     if case is None:
@@ -146,18 +153,8 @@ def case_access_in(
         # Only the recipient's case management staff see what was shared to it.
         grant = holdings.shared_with_in(session, org=actor.org_id, case=case, today=today)
         if grant is not None:
-            allowed = tuple(e for e in elements if e in grant.data_elements)
-            seq = _audit_access(
-                store,
-                session,
-                actor,
-                case=case,
-                action="access.shared",
-                elements=allowed,
-                codes=["shared-to-recipient"],
-            )
-            return CaseAccess(
-                case_id, case.subject_id, case.owner, Via.SHARED, allowed, seq, grant.until
+            return _shared_access(
+                store, session, actor, case, grant, elements=elements, keys=keys, whole=whole_share
             )
     need = active_need(session, actor.staff_id, case_id, at)
     assigned = bool(rows(session, Q_ASSIGNED, [actor.staff_id], cases=[case_id]))
@@ -183,6 +180,50 @@ def case_access_in(
     return CaseAccess(case_id, case.subject_id, case.owner, via, allowed, seq)
 
 
+def _shared_access(
+    store: Store,
+    session: Session,
+    actor: Actor,
+    case: Any,  # the case's row
+    grant: holdings.SharedWith,
+    *,
+    elements: Sequence[str],
+    keys: OrgKeyDirectory | None,
+    whole: bool,
+) -> CaseAccess:
+    """The access through what was shared to the actor's organisation: the elements its
+    packets hold (opened, with ``keys``), never the owner's current record."""
+    view = None
+    held = grant.data_elements
+    if keys is not None:
+        view = open_shared_in(
+            store,
+            session,
+            keys,
+            actor=actor.user_id,
+            org=actor.org_id,
+            subject=case.subject_id,
+            held=grant.held,
+        )
+        held = view.elements
+    allowed = tuple(held) if whole else tuple(e for e in elements if e in held)
+    if view is not None:
+        view = view.only(allowed)
+    seq = _audit_access(
+        store,
+        session,
+        actor,
+        case=case,
+        action="access.shared",
+        elements=allowed,
+        codes=["shared-to-recipient"],
+        referrals=view.referral_ids if view is not None else (),
+    )
+    return CaseAccess(
+        case.id, case.subject_id, case.owner, Via.SHARED, allowed, seq, grant.until, view
+    )
+
+
 def _audit_access(
     store: Store,
     session: Session,
@@ -192,9 +233,15 @@ def _audit_access(
     action: str,
     elements: Sequence[str],
     codes: Iterable[str],
+    referrals: Sequence[str] = (),
 ) -> int | None:
-    """The access event: who, which case (and person), which elements, under which codes."""
+    """The access event: who, which case (and person), which elements, under which codes
+    (and, through a share, the referrals whose packets were opened)."""
     kept, case_id, subject_id, shown = list(codes), case.id, case.subject_id, ",".join(elements)
+    details = {"org": actor.org_id, "staff": actor.staff_id, "subject": subject_id}
+    details["elements"] = shown
+    if referrals:
+        details["referrals"] = ",".join(referrals)
     return record(
         session,
         lambda writer: audit(
@@ -205,12 +252,7 @@ def _audit_access(
             object_type="case",
             object_id=case_id,
             codes=kept,
-            details={
-                "org": actor.org_id,
-                "staff": actor.staff_id,
-                "subject": subject_id,
-                "elements": shown,
-            },
+            details=details,
         ),
         one_statement=True,
     )
@@ -263,10 +305,12 @@ def subject_access_in(
     elements: Sequence[str],
     *,
     at: datetime,
+    keys: OrgKeyDirectory | None = None,
 ) -> CaseAccess | None:
     """A subject is seen through one of her cases the actor may see (her own organisation's
     first, assigned before needed), in the caller's transaction. None when refused or
-    missing (audited)."""
+    missing (audited). Through a share, ``keys`` opens what was shared
+    (:func:`case_access_in`)."""
     # A case names an existing person (a foreign key): no case, or no such person, is one
     # answer, read in one statement. Her cases are read whole, as the share's world reads
     # them, and kept as each case's row (the check then decides on one of them): a session
@@ -302,105 +346,19 @@ def subject_access_in(
             if row is not None and holdings.shared_with_in(
                 session, org=actor.org_id, case=row, today=today
             ):
-                return case_access_in(store, session, actor, cid, elements, at=at)
-    return case_access_in(store, session, actor, candidates[0][0], elements, at=at)
+                return case_access_in(store, session, actor, cid, elements, at=at, keys=keys)
+    return case_access_in(store, session, actor, candidates[0][0], elements, at=at, keys=keys)
 
 
 def subject_access(
-    store: Store, actor: Actor, subject_id: str, elements: Sequence[str], *, at: datetime
+    store: Store,
+    actor: Actor,
+    subject_id: str,
+    elements: Sequence[str],
+    *,
+    at: datetime,
+    keys: OrgKeyDirectory | None = None,
 ) -> CaseAccess | None:
     """:func:`subject_access_in` in its own recorded read."""
     with store.recorded_read() as session:
-        return subject_access_in(store, session, actor, subject_id, elements, at=at)
-
-
-# --- aggregates -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Count:
-    key: str
-    count: int | None  # None: suppressed (a small cell)
-
-
-@dataclass(frozen=True)
-class Statistics:
-    org: str
-    total: int | None
-    by_status: tuple[Count, ...]
-    by_category: tuple[Count, ...]
-    by_age_group: tuple[Count, ...]
-    suppressed_below: int = SMALL_CELL
-
-
-def _cell(n: int) -> int | None:  # the total: hidden when small
-    return None if 0 < n < SMALL_CELL else n
-
-
-def statistics(store: Store, actor: Actor, *, at: datetime, duty: Duty) -> Statistics:
-    """Aggregate counts of the actor's organisation's cases: no ids, small cells suppressed
-    (what oversight and monitoring get without a case-specific need). Audited."""
-    org = actor.org_id
-    today = at.date()
-    with store.transaction() as session:
-        by_status = dict(
-            session.execute(
-                select(CaseRow.status, func.count())
-                .where(CaseRow.owner == org)
-                .group_by(CaseRow.status)
-            ).all()
-        )
-        by_category = dict(
-            session.execute(
-                select(SubjectCategoryRow.category, func.count(func.distinct(CaseRow.id)))
-                .join(CaseRow, CaseRow.subject_id == SubjectCategoryRow.subject_id)
-                .where(CaseRow.owner == org)
-                .group_by(SubjectCategoryRow.category)
-            ).all()
-        )
-        children = adults = unknown = 0
-        for age, born in session.execute(
-            select(SubjectRow.age, SubjectRow.born)
-            .join(CaseRow, CaseRow.subject_id == SubjectRow.id)
-            .where(CaseRow.owner == org)
-        ):
-            years = _age(age, born, today)
-            if years is None:
-                unknown += 1
-            elif years < ADULT_AGE:
-                children += 1
-            else:
-                adults += 1
-        audit(
-            store,
-            session,
-            actor=actor.user_id,
-            action="access.statistics",
-            object_type="organisation",
-            object_id=org,
-            codes=[duty.value],
-        )
-    total = sum(by_status.values())
-    ages = [("child", children), ("adult", adults), ("unknown", unknown)]
-    return Statistics(
-        org=org,
-        total=_cell(total),
-        # Statuses and age groups each add up to the total: hidden so that no hidden cell is
-        # the total minus the others. A person may have several categories, or none.
-        by_status=_counts(sorted(by_status.items()), partition=True),
-        by_category=_counts(sorted(by_category.items()), partition=False),
-        by_age_group=_counts(ages, partition=True),
-    )
-
-
-def _counts(cells: list[tuple[str, int]], *, partition: bool) -> tuple[Count, ...]:
-    return tuple(Count(k, n) for k, n in suppress(cells, threshold=SMALL_CELL, partition=partition))
-
-
-def _age(age: int | None, born: date | None, today: date) -> int | None:
-    if born is not None:
-        years = today.year - born.year
-        if (today.month, today.day) < (born.month, born.day):
-            years -= 1
-        return years
-    return age
+        return subject_access_in(store, session, actor, subject_id, elements, at=at, keys=keys)

@@ -11,7 +11,7 @@ its own reading session.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, exists, or_, select
@@ -29,6 +29,8 @@ class SharedWith:
 
     data_elements: tuple[str, ...]
     until: date | None
+    # The referrals that hold them, newest first (their packets give the values).
+    held: tuple[ReferralRow, ...] = field(default=(), compare=False, repr=False)
 
 
 def held(org_id: str, today: date) -> Select[ReferralRow]:
@@ -72,19 +74,29 @@ def shared_to(store: Store, org_id: str, case_or_subject_id: str, *, today: date
         return session.scalar(select(exists(query.with_only_columns(ReferralRow.id)))) is True
 
 
+def held_about_in(session: Session, *, org: str, case: CaseRow, today: date) -> list[ReferralRow]:
+    """The referrals by which ``org`` holds something of ``case``'s person from the case's
+    owner today, newest first (the last sent before the earlier ones)."""
+    return list(
+        session.scalars(
+            held(org, today)
+            .where(
+                ReferralRow.sender == case.owner,
+                exists().where(
+                    ReferralSubjectRow.referral_id == ReferralRow.id,
+                    ReferralSubjectRow.subject_id == case.subject_id,
+                ),
+                still_consenting(case.subject_id),
+            )
+            .order_by(ReferralRow.sent_on.desc(), ReferralRow.created_at.desc(), ReferralRow.id)
+        ).all()
+    )
+
+
 def shared_with_in(session: Session, *, org: str, case: CaseRow, today: date) -> SharedWith | None:
     """The elements of ``case`` shared to ``org`` by the case's owner that it may still see
     today (None: nothing held)."""
-    rows = session.scalars(
-        held(org, today).where(
-            ReferralRow.sender == case.owner,
-            exists().where(
-                ReferralSubjectRow.referral_id == ReferralRow.id,
-                ReferralSubjectRow.subject_id == case.subject_id,
-            ),
-            still_consenting(case.subject_id),
-        )
-    ).all()
+    rows = held_about_in(session, org=org, case=case, today=today)
     if not rows:
         return None
     elements = sorted({e for r in rows for e in json.loads(r.elements)})
@@ -95,7 +107,7 @@ def shared_with_in(session: Session, *, org: str, case: CaseRow, today: date) ->
     )
     if until is not None and until < today:
         return None
-    return SharedWith(tuple(elements), until)
+    return SharedWith(tuple(elements), until, tuple(rows))
 
 
 def shared_with(store: Store, *, org: str, case: str, today: date) -> SharedWith | None:

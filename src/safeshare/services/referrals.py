@@ -24,21 +24,16 @@ from sqlalchemy.orm import Session
 
 from safeshare.core.decision import Decision, Outcome
 from safeshare.core.request import ShareRequest
-from safeshare.crypto.errors import CryptoError
 from safeshare.crypto.org_keys import OrgKeyDirectory
 from safeshare.crypto.packets import (
-    PacketDecryptionError,
     PacketPayload,
-    PacketRecipientError,
-    PacketSignatureError,
     new_referral_id,
-    open_packet,
 )
 from safeshare.services.access import Actor
 from safeshare.services.common import NotFoundError, audit
 from safeshare.services.decisions import decide_request_in
 from safeshare.services.holdings import SharedWith, cases_shared_with, shared_to, shared_with
-from safeshare.services.org_keys import public_keys_of
+from safeshare.services.packet_opening import OPEN_REFUSED, PacketRefusedError, opened
 from safeshare.services.packet_retention import REJECTED, erase_packet_in
 from safeshare.services.referral_need_to_know import (
     opens_packets,
@@ -55,7 +50,6 @@ from safeshare.services.referral_store import (
     purpose_of,
     recipient_can_see,
     seal_into,
-    stored_packet,
 )
 from safeshare.sharing.requests import request_to_json
 from safeshare.store.audit_log import now
@@ -90,16 +84,6 @@ __all__ = [
 REJECT_REASONS = frozenset(
     {"not-eligible", "no-capacity", "service-unavailable", "person-unreachable", "other"}
 )
-OPEN_REFUSED = "referral.open-refused"
-
-
-class PacketRefusedError(ReferralStateError):
-    """The packet may not be opened: it fails a check (``code`` names the rule broken; the
-    refusal is audited). The message names the rule only, never the packet's content."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -280,55 +264,6 @@ def inbox(store: Store, org_id: str, *, today: date) -> list[ReferralInfo]:
         return [info(session, r) for r in rows if recipient_can_see(r, today)]
 
 
-def _opened(keys: OrgKeyDirectory, session: Session, row: ReferralRow) -> PacketPayload:
-    """The packet of ``row`` opened, or :class:`PacketRefusedError` naming the rule broken:
-    the sender's registered key, the recipient's key, the signature, the addressee, the
-    decryption, and the referral the packet names (a packet copied into another referral's
-    row to the same recipient is not that referral's)."""
-    sender = public_keys_of(session, row.sender)
-    if sender is None:
-        raise PacketRefusedError(
-            "sender-key-missing", "the sending organisation has no registered key"
-        )
-    try:
-        recipient = keys.load(row.recipient)
-    except CryptoError:
-        raise PacketRefusedError(
-            "recipient-key-unavailable", "the receiving organisation's key cannot be used"
-        ) from None
-    try:
-        packet = stored_packet(row)
-    except PacketSignatureError:  # a malformed header
-        raise PacketRefusedError(
-            "packet-signature-invalid", "the packet's signature does not verify"
-        ) from None
-    except ReferralStateError:
-        raise PacketRefusedError("packet-missing", "the referral holds no packet") from None
-    if packet.header.referral_id != row.id:
-        raise PacketRefusedError(
-            "packet-referral-mismatch", "the packet belongs to another referral"
-        )
-    try:
-        payload = open_packet(packet, recipient=recipient, sender=sender)
-    except PacketSignatureError:
-        raise PacketRefusedError(
-            "packet-signature-invalid", "the packet's signature does not verify"
-        ) from None
-    except PacketRecipientError:
-        raise PacketRefusedError(
-            "packet-recipient-mismatch", "the packet is addressed to another organisation"
-        ) from None
-    except PacketDecryptionError:
-        raise PacketRefusedError(
-            "packet-undecryptable", "the packet does not decrypt with the recipient's key"
-        ) from None
-    if payload.referral_id != row.id:
-        raise PacketRefusedError(
-            "packet-referral-mismatch", "the packet belongs to another referral"
-        )
-    return payload
-
-
 def open_referral(
     store: Store,
     keys: OrgKeyDirectory,
@@ -347,7 +282,7 @@ def open_referral(
         if row is None or row.recipient != org_id or not recipient_can_see(row, today):
             raise NotFoundError(f"referral {referral_id!r} is not in the store")
         try:
-            payload = _opened(keys, session, row)
+            payload = opened(keys, session, row)
         except PacketRefusedError as exc:
             refused = exc  # its audit event commits with this transaction
             audit(

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from safeshare.api import cases as case_api
 from safeshare.api import consent as consent_api
 from safeshare.api.deps import ClockDep, Principal, StoreDep
+from safeshare.api.referrals import org_keys_of
 from safeshare.api.schemas import CaseOut, ConsentCreate, ConsentOut, SubjectOut, WithdrawRequest
 from safeshare.core.vocabulary import (
     ConsentDecision,
@@ -44,18 +45,21 @@ router = APIRouter()
 CONSENT_PURPOSES_EXCLUDED = frozenset({GeneralPurpose.STATISTICS})
 
 
-def case_for(store: Store, principal: Principal, case_id: str, clock: ClockDep) -> CaseOut | None:
+def case_for(
+    store: Store, principal: Principal, case_id: str, clock: ClockDep, request: Request
+) -> CaseOut | None:
+    """The case as the API reads it (through a share: the values as shared), or None."""
     try:
-        return case_api.read_case(case_id, principal, store, clock)
+        return case_api.read_case(case_id, principal, store, clock, org_keys_of(request))
     except HTTPException:
         return None
 
 
 def _subject(
-    store: Store, principal: Principal, subject_id: str, clock: ClockDep
+    store: Store, principal: Principal, subject_id: str, clock: ClockDep, request: Request
 ) -> SubjectOut | None:
     try:
-        return case_api.get_subject(subject_id, principal, store, clock)
+        return case_api.get_subject(subject_id, principal, store, clock, org_keys_of(request))
     except HTTPException:
         return None
 
@@ -91,10 +95,10 @@ def _current_grants(timeline: list[ConsentOut]) -> list[ConsentOut]:
 def case_page(
     case_id: str, request: Request, principal: WebUser, store: StoreDep, clock: ClockDep
 ) -> Response:
-    case = case_for(store, principal, case_id, clock)
+    case = case_for(store, principal, case_id, clock, request)
     if case is None:
         return not_found_page(request)
-    subject = _subject(store, principal, case.subject_id, clock)
+    subject = _subject(store, principal, case.subject_id, clock, request)
     own = case.access != "shared"
     timeline = _timeline(store, principal, case.subject_id, clock) if own else None
     day = clock().date()
@@ -136,10 +140,10 @@ def consent_form(
 ) -> Response:
     if principal.role not in CASE_ROLES:
         return refuse(store, principal, request, object_type="case", object_id=case_id)
-    case = case_for(store, principal, case_id, clock)
+    case = case_for(store, principal, case_id, clock, request)
     if case is None or case.access == "shared":
         return not_found_page(request)
-    subject = _subject(store, principal, case.subject_id, clock)
+    subject = _subject(store, principal, case.subject_id, clock, request)
     protocol = current_protocol(store)
     purposes = sender_purposes(protocol, principal.org_id, CONSENT_PURPOSES_EXCLUDED)
     chosen_id = request.query_params.get("purpose", "")
@@ -179,7 +183,7 @@ async def record_consent(
 ) -> Response:
     if principal.role not in CASE_ROLES:
         return refuse(store, principal, request, object_type="case", object_id=case_id)
-    case = case_for(store, principal, case_id, clock)
+    case = case_for(store, principal, case_id, clock, request)
     if case is None or case.access == "shared":
         return not_found_page(request)
     form = await request.form()
@@ -224,7 +228,7 @@ async def withdraw_consent(
     are stopped, recipients that hold one are notified)."""
     if principal.role not in CASE_ROLES:
         return refuse(store, principal, request, object_type="case", object_id=case_id)
-    case = case_for(store, principal, case_id, clock)
+    case = case_for(store, principal, case_id, clock, request)
     if case is None or case.access == "shared":
         return not_found_page(request)
     form = await request.form()

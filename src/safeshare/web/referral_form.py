@@ -186,7 +186,7 @@ def _referral_setup(
 ) -> tuple[CaseOut, list[Purpose], Purpose | None] | Response:
     if principal.role not in CASE_ROLES:
         return refuse(store, principal, request, object_type="case", object_id=case_id)
-    case = case_for(store, principal, case_id, clock)
+    case = case_for(store, principal, case_id, clock, request)
     if case is None or case.access == "shared":
         return not_found_page(request)
     purposes = sender_purposes(
