@@ -237,7 +237,12 @@ def build(store: Store, key_dir: Path) -> Operation:
         ),
         actor=ACTOR,
     )
-    add_record(store, Record("f1", "s1", "gbv"), actor=ACTOR, content="Her own file")
+    add_record(
+        store, Record("f1", "s1", "gbv"), actor=ACTOR, content="Her own file", holder="unhcr"
+    )
+    add_record(
+        store, Record("f3", "s1", "gbv"), actor=ACTOR, content="Her file at NGO A", holder="ngo-a"
+    )
     add_record(store, Record("f2", "s2", "gbv"), actor=ACTOR, content="Another person's file")
     return Operation(store, OrgKeyDirectory(key_dir, generate_missing=True))
 

@@ -52,6 +52,17 @@ REFERRAL = {
     "contact_method": "home-visit",
 }
 
+INVESTIGATION = {
+    "to": "unhcr",
+    "purpose": w.INVESTIGATION,
+    "basis": "mandate",
+    "subjects": ["s5"],
+    "data_elements": ["individual_number", "name", "incident_description"],
+    "risk_assessment": "risk-1",
+    "detail": "Complaint against a named worker",
+    "circumstance": {"kind": "investigation", "immediate": True, "individuals_named": True},
+}
+
 
 @contextmanager
 def sharing_env(

@@ -11,7 +11,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sharing_env import PASSWORD, REFERRAL, Clock, client_policy, sharing_env
+from api_support import audit_events_after, audit_head
+from sharing_env import (
+    INVESTIGATION,
+    NOW,
+    PASSWORD,
+    REFERRAL,
+    Clock,
+    client_policy,
+    sharing_env,
+)
 from sqlalchemy import select
 
 import sharing_world as w
@@ -19,6 +28,7 @@ from safeshare.api.deps import SESSION_COOKIE
 from safeshare.services import audit as audit_service
 from safeshare.services.accounts import login
 from safeshare.services.common import audit
+from safeshare.services.escalations import SelfApprovalError, decide_escalation
 from safeshare.settings import Settings
 from safeshare.store.models_access import UserAccountRow
 from safeshare.store.unit import Store
@@ -126,17 +136,7 @@ def test_reject_and_deny(env: tuple) -> None:  # type: ignore[type-arg]
 
 def test_escalation_and_inform_task(env: tuple) -> None:  # type: ignore[type-arg]
     client, h, _clock, _op = env
-    body = {
-        "to": "unhcr",
-        "purpose": w.INVESTIGATION,
-        "basis": "mandate",
-        "subjects": ["s5"],
-        "data_elements": ["individual_number", "name", "incident_description"],
-        "risk_assessment": "risk-1",
-        "detail": "Complaint against a named worker",
-        "circumstance": {"kind": "investigation", "immediate": True, "individuals_named": True},
-    }
-    out = client.post("/api/referrals", json=body, headers=h["ngoa-cw"]).json()
+    out = client.post("/api/referrals", json=INVESTIGATION, headers=h["ngoa-cw"]).json()
     assert out["decision"]["decision"] == "escalate"
     assert client.get("/api/escalations", headers=h["ngoa-cw"]).status_code == 404
     assert client.get("/api/escalations", headers=h["unhcr-dp"]).json() == []
@@ -172,6 +172,45 @@ def test_escalation_and_inform_task(env: tuple) -> None:  # type: ignore[type-ar
         "done_at"
     ]
     assert client.get("/api/inform-tasks", headers=h["ngoa-cw"]).json() == []
+
+
+def test_the_one_who_asked_for_an_exceptional_share_may_not_approve_it(env: tuple) -> None:  # type: ignore[type-arg]
+    """Four eyes: whoever asked for an escalated share (a focal point may make referrals)
+    cannot approve it herself; the attempt is refused and audited, and nothing is sent. She
+    may still refuse it."""
+    client, h, _clock, op = env
+    out = client.post("/api/referrals", json=INVESTIGATION, headers=h["ngoa-cw"]).json()
+    assert out["decision"]["decision"] == "escalate"
+    with op.store.reading() as session:
+        asker = session.scalar(
+            select(UserAccountRow.id).where(UserAccountRow.username == "ngoa-cw")
+        )
+    assert asker is not None
+    seq = audit_head(op.store)
+    with pytest.raises(SelfApprovalError):
+        decide_escalation(
+            op.store,
+            op.keys,
+            out["escalation_id"],
+            approve=True,
+            reasons="x",
+            actor=asker,
+            today=NOW.date(),
+        )
+    (event,) = audit_events_after(op.store, seq)
+    assert (event.action, list(event.codes)) == ("escalation.approval-refused", ["four-eyes"])
+    (item,) = client.get("/api/escalations", headers=h["ngoa-dp"]).json()
+    assert item["id"] == out["escalation_id"]  # still waiting; no packet sent
+    refused = decide_escalation(
+        op.store,
+        op.keys,
+        out["escalation_id"],
+        approve=False,
+        reasons="no",
+        actor=asker,
+        today=NOW.date(),
+    )
+    assert refused.status == "refused"
 
 
 def test_withdrawal_through_consent_api(env: tuple) -> None:  # type: ignore[type-arg]
@@ -212,11 +251,13 @@ def test_reverification_subject_access_and_erasure(env: tuple) -> None:  # type:
     sar = client.post(
         "/api/subject-access",
         headers=h["unhcr-cw"],
-        json={"requester": "s1", "records": ["f1", "f2"]},
+        json={"requester": "s1", "records": ["f1", "f2", "f3"]},
     ).json()
     assert [r["id"] for r in sar["released"]] == ["f1"]
     assert sar["released"][0]["content"] == "Her own file"
-    assert sar["withheld"] == ["f2"]
+    # Another person's record, and her own record held by NGO A (it answers for it).
+    assert sar["withheld"] == ["f2", "f3"]
+    assert "Her file at NGO A" not in str(sar)
     assert (
         client.post(
             "/api/subject-access", headers=h["ngob-cw"], json={"requester": "s1", "records": ["f1"]}

@@ -14,7 +14,7 @@ import pytest
 from api_client import api_client
 from api_support import audit_events_after, audit_head, signed_in_staff
 from fastapi import FastAPI
-from sharing_env import NOW, PASSWORD, USERS
+from sharing_env import INVESTIGATION, NOW, PASSWORD, USERS
 from sqlalchemy import func, select
 
 import sharing_world as w
@@ -33,16 +33,6 @@ REFERRAL = {
     "subjects": ["s1"],
     "data_elements": ["name", "phone", "service_needed"],
     "contact_method": "phone",
-}
-INVESTIGATION = {
-    "to": "unhcr",
-    "purpose": w.INVESTIGATION,
-    "basis": "mandate",
-    "subjects": ["s5"],
-    "data_elements": ["individual_number", "name", "incident_description"],
-    "risk_assessment": "risk-1",
-    "detail": "Complaint against a named worker",
-    "circumstance": {"kind": "investigation", "immediate": True, "individuals_named": True},
 }
 
 

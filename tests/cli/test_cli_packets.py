@@ -55,7 +55,7 @@ def test_purge_erases_only_after_the_window(referral: str) -> None:
 
     after = runner.invoke(app, ["packets", "purge", "--date", "2026-09-02", "--actor", "im"])
     assert after.exit_code == 0, after.output
-    assert "packets erased: 1 (1 past their retention period, 0 rejected)" in after.output
+    assert "packets erased: 1 (1 past retention, 0 unanswered, 0 rejected)" in after.output
     assert not _ciphertext_kept(referral)
 
 

@@ -1,5 +1,6 @@
 """Packets are kept only while their recipient may open them: erased at rejection, and by the
-purge once the purpose's retention period from acceptance is over; the referral's record and
+purge once the purpose's retention period from acceptance (or, never answered, from sending)
+is over; the referral's record and
 the audit chain stay, and every erasure is audited."""
 
 from __future__ import annotations
@@ -84,15 +85,19 @@ def test_the_purge_erases_packets_past_retention_only(op: Operation) -> None:
     report = purge_expired_packets(op.store, today=UNTIL + timedelta(days=1), actor=ACTOR)
     assert report.retention_ended == (ended,)
     assert report.rejected == ()
+    # Never answered: its window, counted from sending, ended the same day.
+    assert report.unanswered == (pending,)
     assert _row(op, ended).ciphertext is None
+    assert _row(op, pending).ciphertext is None
     assert _row(op, kept).ciphertext is not None  # accepted a day later: one more day
-    assert _row(op, pending).ciphertext is not None  # never accepted: not timed by retention
-    assert [oid for oid, _ in _purge_events(op)] == [ended]
-    assert '"retention-ended"' in _purge_events(op)[0][1]
+    events = dict(_purge_events(op))
+    assert sorted(events) == sorted([ended, pending])
+    assert '"retention-ended"' in events[ended]
+    assert '"unanswered"' in events[pending]
 
     again = purge_expired_packets(op.store, today=UNTIL + timedelta(days=1), actor=ACTOR)
     assert again.count == 0  # nothing left to erase: no second event
-    assert len(_purge_events(op)) == 1
+    assert len(_purge_events(op)) == 2
     assert audit_service.verify_audit(op.store).ok
 
 

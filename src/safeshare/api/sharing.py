@@ -193,7 +193,8 @@ def _need_to_know_subject(
 def answer_subject_access(
     body: SubjectAccessIn, principal: RightsOfficer, store: StoreDep, clock: ClockDep
 ) -> dict[str, Any]:
-    """A person's request for her records: hers released, others' withheld. Answered by
+    """A person's request for her records: hers held by your organisation released, others'
+    (and other organisations') withheld. Answered by
     staff with need-to-know access to her (assigned to one of her cases of your
     organisation, or a recorded case-specific need); else the same 404 as a missing
     person."""
@@ -206,6 +207,7 @@ def answer_subject_access(
             records=body.records,
             actor=principal.user_id,
             today=at.date(),
+            org=principal.org_id,
         )
     except NotFoundError:
         raise deny(store, principal, object_type="subject", object_id=body.requester) from None

@@ -348,11 +348,12 @@ def audit_rotate_signing_key(actor: Actor = DEFAULT_ACTOR) -> None:
 
 @packets_app.command("purge")
 def packets_purge(on: On = None, actor: Actor = DEFAULT_ACTOR) -> None:
-    """Erase the packets nobody may open any more (retention period over, or rejected);
-    each erasure is audited. For a daily timer; ``safeshare serve`` also runs it at start."""
+    """Erase the packets nobody may open any more (retention period over, never answered
+    within it, or rejected); each erasure is audited. For a daily timer; ``safeshare serve``
+    also runs it at start."""
     with _store() as store:
         report = purge_expired_packets(store, today=_day(on), actor=actor)
     out.print(
-        f"packets erased: {report.count} ({len(report.retention_ended)} past their retention "
-        f"period, {len(report.rejected)} rejected)"
+        f"packets erased: {report.count} ({len(report.retention_ended)} past retention, "
+        f"{len(report.unanswered)} unanswered, {len(report.rejected)} rejected)"
     )

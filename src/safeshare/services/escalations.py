@@ -26,6 +26,11 @@ from safeshare.store.models_sharing import EscalationRow, InformTaskRow, Referra
 from safeshare.store.unit import Store
 
 
+class SelfApprovalError(ReferralStateError):
+    """Four eyes: the person who asked for an exceptional share may refuse it but not
+    approve it herself; another focal point decides (the refusal is audited)."""
+
+
 @dataclass(frozen=True)
 class EscalationInfo:
     id: str
@@ -117,7 +122,8 @@ def decide_escalation(
     today: date,
 ) -> EscalationInfo:
     """Records the focal point's decision; on approval the request is decided again and,
-    unless now denied, the packet is sealed and sent (with inform-the-person tasks)."""
+    unless now denied, the packet is sealed and sent (with inform-the-person tasks). The
+    one who asked for the share may not approve it (:class:`SelfApprovalError`)."""
     with store.reading() as session:
         escalation = session.get(EscalationRow, escalation_id)
         if escalation is None:
@@ -127,8 +133,23 @@ def decide_escalation(
         referral = session.get(ReferralRow, escalation.referral_id)
         if referral is None or referral.request_enc is None:
             raise ReferralStateError(f"escalation {escalation_id!r} holds no request")
+        asked_by = referral.created_by
         text = store.sealer.open(
             bytes(referral.request_enc), table="referrals", column="request_enc", row_id=referral.id
+        )
+    if approve and asked_by == actor:
+        with store.transaction() as session:
+            audit(
+                store,
+                session,
+                actor=actor,
+                action="escalation.approval-refused",
+                object_type="escalation",
+                object_id=escalation_id,
+                codes=["four-eyes"],
+            )
+        raise SelfApprovalError(
+            "you asked for this share: another data protection focal point approves it"
         )
     assert text is not None
     request = request_from_json(text)

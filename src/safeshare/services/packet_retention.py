@@ -3,11 +3,12 @@
 The Note asks that personal data be kept no longer than the purpose needs (storage
 limitation; the protocol agrees a retention period per purpose). The recipient's window ends
 when the purpose's retention period from acceptance runs out (an open-ended purpose has
-none), or at once when the recipient rejects the referral. After that nobody may open the
+none), at once when the recipient rejects the referral, or, for a referral never answered,
+when that period counted from sending runs out. After that nobody may open the
 packet (the sender never could: it is sealed to the recipient), so its ciphertext is erased
 — a crypto-shred of that copy — while the referral's record (ids, element names, status,
 dates) and the audit chain stay. Each erasure is an audit event (``referral.packet-purged``,
-code ``retention-ended`` or ``rejected``).
+code ``retention-ended``, ``unanswered`` or ``rejected``).
 
 :func:`purge_expired_packets` runs from ``safeshare packets purge`` (for a daily timer) and
 when ``safeshare serve`` starts; a rejection erases its packet in the same transaction.
@@ -26,6 +27,7 @@ from safeshare.store.models_sharing import ReferralRow
 from safeshare.store.unit import Store
 
 RETENTION_ENDED = "retention-ended"
+UNANSWERED = "unanswered"
 REJECTED = "rejected"
 PURGED = "referral.packet-purged"
 
@@ -36,10 +38,11 @@ class PurgeReport:
 
     retention_ended: tuple[str, ...]
     rejected: tuple[str, ...]
+    unanswered: tuple[str, ...] = ()  # pending past their window from sending
 
     @property
     def count(self) -> int:
-        return len(self.retention_ended) + len(self.rejected)
+        return len(self.retention_ended) + len(self.rejected) + len(self.unanswered)
 
 
 def expired(today: date) -> ColumnElement[bool]:
@@ -49,7 +52,7 @@ def expired(today: date) -> ColumnElement[bool]:
         or_(
             ReferralRow.status == "rejected",
             and_(
-                ReferralRow.status.in_(("accepted", "closed")),
+                ReferralRow.status.in_(("pending", "accepted", "closed")),
                 ReferralRow.open_ended.is_(False),
                 ReferralRow.access_until.is_not(None),
                 ReferralRow.access_until < today,
@@ -81,14 +84,16 @@ def erase_packet_in(
 
 def purge_expired_packets(store: Store, *, today: date, actor: str) -> PurgeReport:
     """Erases every packet past its recipient's window, in one transaction (all or none)."""
-    ended: list[str] = []
-    rejected: list[str] = []
+    erased: dict[str, list[str]] = {RETENTION_ENDED: [], REJECTED: [], UNANSWERED: []}
+    reasons = {"rejected": REJECTED, "pending": UNANSWERED}
     with store.transaction() as session:
         rows = session.scalars(
             select(ReferralRow).where(expired(today)).order_by(ReferralRow.id)
         ).all()
         for row in rows:
-            reason = REJECTED if row.status == "rejected" else RETENTION_ENDED
+            reason = reasons.get(row.status, RETENTION_ENDED)
             erase_packet_in(store, session, row, reason=reason, actor=actor)
-            (rejected if reason == REJECTED else ended).append(row.id)
-    return PurgeReport(tuple(ended), tuple(rejected))
+            erased[reason].append(row.id)
+    return PurgeReport(
+        tuple(erased[RETENTION_ENDED]), tuple(erased[REJECTED]), tuple(erased[UNANSWERED])
+    )

@@ -187,9 +187,18 @@ def add_staff(store: Store, staff: Staff, *, actor: str) -> str:
     return staff.id
 
 
-def add_record(store: Store, record: Record, *, actor: str, content: str | None = None) -> str:
+def add_record(
+    store: Store,
+    record: Record,
+    *,
+    actor: str,
+    content: str | None = None,
+    holder: str | None = None,
+) -> str:
+    """Stores a record about a person (its content sealed), held by ``holder``."""
     with store.transaction() as session:
         values = mapping.record_values(record)
+        values["holder"] = holder
         values["content_enc"] = store.sealer.seal(
             content, table="records", column="content_enc", row_id=record.id
         )

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from safeshare.core.request import SubjectAccessRequest
@@ -68,10 +68,18 @@ class SubjectAccessAnswer:
 
 
 def subject_access(
-    store: Store, *, requester: str, records: Sequence[str], actor: str, today: date
+    store: Store,
+    *,
+    requester: str,
+    records: Sequence[str],
+    actor: str,
+    today: date,
+    org: str | None = None,
 ) -> SubjectAccessAnswer:
     """Answers a person's request for her records: her own are released (opened), others'
-    withheld; a record that does not exist is withheld in the same words. The caller first
+    withheld; a record that does not exist is withheld in the same words. Answered by
+    ``org``, only its own records are released (and those that name no holder): another
+    organisation's are withheld in the same words, for it answers for them. The caller first
     checks that the staff member answering has need-to-know access to the person (the API:
     a read of one of her cases held by the staff member's organisation, decided by
     :mod:`safeshare.services.access`)."""
@@ -79,7 +87,10 @@ def subject_access(
         if session.get(SubjectRow, requester) is None:
             raise NotFoundError(f"subject {requester!r} is not in the store")
         asked = list(dict.fromkeys(records))
-        existing = set(session.scalars(select(RecordRow.id).where(RecordRow.id.in_(asked))))
+        query = select(RecordRow.id).where(RecordRow.id.in_(asked))
+        if org is not None:
+            query = query.where(or_(RecordRow.holder.is_(None), RecordRow.holder == org))
+        existing = set(session.scalars(query))
     known = tuple(r for r in asked if r in existing)
     with store.transaction() as session:  # the decision and the answer: one change
         recorded = decide_request_in(

@@ -170,6 +170,8 @@ class RecordRow(Base):
     subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), index=True)
     category: Mapped[str] = mapped_column(String(64), default="")
     content_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # The organisation that holds it (None: not recorded, e.g. a scenario's record).
+    holder: Mapped[str | None] = mapped_column(ID, nullable=True)
 
 
 class DecisionRow(Base):
