@@ -243,7 +243,13 @@ def build(store: Store, key_dir: Path) -> Operation:
     add_record(
         store, Record("f3", "s1", "gbv"), actor=ACTOR, content="Her file at NGO A", holder="ngo-a"
     )
-    add_record(store, Record("f2", "s2", "gbv"), actor=ACTOR, content="Another person's file")
+    add_record(
+        store,
+        Record("f2", "s2", "gbv"),
+        actor=ACTOR,
+        content="Another person's file",
+        holder="unhcr",
+    )
     return Operation(store, OrgKeyDirectory(key_dir, generate_missing=True))
 
 

@@ -13,6 +13,9 @@ Operations (column order of each cell string):
   send      POST /api/referrals                     (send a referral naming the subject: "A"
                                                     when her access to the person passes;
                                                     the engine's decision may still deny it)
+  A person held only through a share is seen (list, case, subject: the values as shared)
+  but is not the recipient's record to decide from: evaluate and send are denied (the
+  decision would be made from the sender's current record, and its reasons would tell it).
 
 Relations (of the case to the actor; the same for both organisations tested):
   assigned         her organisation's case, assigned to her (for roles other than caseworker
@@ -85,7 +88,7 @@ TABLE: dict[str, dict[str, str]] = {
         "withdrawn": "AAAAAAAA",
         "archived": "AAAAAAAA",
         "other-org": "DDDDDDDD",
-        "shared": "AAADDDAA",
+        "shared": "AAADDDDD",
         "shared-expired": "DDDDDDDD",
         "missing": "DDDDDDDD",
     },

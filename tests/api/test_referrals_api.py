@@ -29,6 +29,7 @@ from safeshare.services import audit as audit_service
 from safeshare.services.accounts import login
 from safeshare.services.common import audit
 from safeshare.services.escalations import SelfApprovalError, decide_escalation
+from safeshare.services.needs import record_need
 from safeshare.settings import Settings
 from safeshare.store.models_access import UserAccountRow
 from safeshare.store.unit import Store
@@ -211,6 +212,44 @@ def test_the_one_who_asked_for_an_exceptional_share_may_not_approve_it(env: tupl
         today=NOW.date(),
     )
     assert refused.status == "refused"
+
+
+def test_a_focal_point_may_not_approve_the_share_she_asked_for(env: tuple) -> None:  # type: ignore[type-arg]
+    """Through the API: the focal point who made an escalated referral (with a recorded need
+    to know the person) gets a 409 when she approves it herself, and the attempt is audited."""
+    client, h, _clock, op = env
+    with op.store.reading() as session:
+        staff = {
+            name: sid
+            for name, sid in session.execute(
+                select(UserAccountRow.username, UserAccountRow.staff_id)
+            )
+        }
+    record_need(
+        op.store,
+        staff_id=staff["ngoa-dp"],
+        case_id="c5",
+        need="supervision-review",
+        actor_staff=staff["ngoa-cw"],
+        actor_org="ngo-a",
+        at=NOW,
+    )
+    out = client.post("/api/referrals", json=INVESTIGATION, headers=h["ngoa-dp"])
+    assert out.status_code == 201, out.text
+    assert out.json()["decision"]["decision"] == "escalate"
+    escalation = out.json()["escalation_id"]
+    seq = audit_head(op.store)
+    own = client.post(
+        f"/api/escalations/{escalation}/decide",
+        headers=h["ngoa-dp"],
+        json={"approve": True, "reasons": "Named, assessed, safe"},
+    )
+    assert own.status_code == 409, own.text
+    assert "another data protection focal point" in own.json()["detail"]
+    assert [e.action for e in audit_events_after(op.store, seq)] == ["escalation.approval-refused"]
+    assert [e["id"] for e in client.get("/api/escalations", headers=h["ngoa-dp"]).json()] == [
+        escalation
+    ]
 
 
 def test_withdrawal_through_consent_api(env: tuple) -> None:  # type: ignore[type-arg]

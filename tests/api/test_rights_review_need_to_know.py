@@ -39,6 +39,7 @@ def world(store: Store, store_settings: Settings, tmp_path: Path) -> Iterator[Ap
                     id=RECORD,
                     subject_id=SUBJECT,
                     category="gbv-intake",
+                    holder="ngo-a",
                     content_enc=api.store.sealer.seal(
                         CONTENT, table="records", column="content_enc", row_id=RECORD
                     ),

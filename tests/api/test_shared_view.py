@@ -16,6 +16,7 @@ import httpx
 import pytest
 from api_support import audit_events_after, audit_head
 from sharing_env import REFERRAL, Clock, sharing_env
+from sqlalchemy import select
 
 import sharing_world as w
 from safeshare.api.deps import SESSION_COOKIE
@@ -156,3 +157,78 @@ def test_the_recipients_case_page_shows_what_was_shared(env: Env) -> None:
     for value in CHANGED.values():
         assert value not in page.text
     assert "Details of s1" not in page.text
+
+
+def test_a_packet_about_two_persons_shows_each_only_her_own_values(env: Env) -> None:
+    client, h, _clock, _op = env
+    both = {**REFERRAL, "subjects": ["s1", "s2"]}
+    made = client.post("/api/referrals", json=both, headers=h["unhcr-cw"])
+    assert made.status_code == 201, made.text
+    rid = made.json()["referral"]["id"]
+    assert client.post(f"/api/referrals/{rid}/accept", headers=h["ngoa-cw"]).status_code == 200
+    first = client.get("/api/cases/c1", headers=h["ngoa-cw"])
+    second = client.get("/api/cases/c2", headers=h["ngoa-cw"])
+    assert [_values(p)["phone"] for p in first.json()["shared"]] == ["+000-s1"]
+    assert [_values(p)["phone"] for p in second.json()["shared"]] == ["+000-s2"]
+    assert "s2" not in first.text.replace('"subject_id":"s1"', "")
+    assert "Name of s1" not in second.text
+
+
+def test_a_list_of_cases_opens_nothing_and_records_no_element(env: Env) -> None:
+    client, h, _clock, op = env
+    _accepted_referral(client, h)
+    seq = audit_head(op.store)
+    listed = {c["id"]: c for c in client.get("/api/cases", headers=h["ngoa-cw"]).json()}
+    assert listed["c1"]["access"] == "shared"
+    shared = [e for e in audit_events_after(op.store, seq) if e.action == "access.shared"]
+    assert [(e.object_id, e.details["elements"]) for e in shared] == [("c1", "")]
+    assert "referrals" not in shared[0].details
+
+
+def test_the_recipient_may_not_decide_or_make_a_share_from_the_senders_record(env: Env) -> None:
+    """A person held only through a share is not the recipient's record to decide from: an
+    evaluation would be made from the sender's current record, and its reasons tell it (her
+    age, her consent). Refused like a person it may not see, and audited."""
+    client, h, _clock, op = env
+    _accepted_referral(client, h)
+    feedback = {
+        "to": "unhcr",
+        "purpose": w.FEEDBACK,
+        "subjects": ["s1"],
+        "data_elements": ["status_dates"],
+        "contact_method": "home-visit",
+    }
+    seq = audit_head(op.store)
+    for path in ("/api/decisions", "/api/referrals"):
+        refused = client.post(path, json=feedback, headers=h["ngoa-cw"])
+        assert refused.status_code == 404, (path, refused.text)
+        assert "consent" not in refused.text
+    denied = [e for e in audit_events_after(op.store, seq) if e.action == "access.denied"]
+    assert [list(e.codes) for e in denied] == [["held-only-through-a-share"]] * 2
+    with op.store.reading() as session:
+        kinds = session.scalars(select(ReferralRow.kind).where(ReferralRow.sender == "ngo-a"))
+        assert list(kinds) == []
+
+
+def test_a_packet_whose_header_is_not_json_is_refused_not_a_server_error(env: Env) -> None:
+    client, h, _clock, op = env
+    rid = _accepted_referral(client, h)
+    with op.store.transaction() as session:
+        row = session.get(ReferralRow, rid)
+        assert row is not None
+        row.header = "{not json"
+    seq = audit_head(op.store)
+    seen = client.get("/api/cases/c1", headers=h["ngoa-cw"])
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["shared"] == []
+    opened = client.get(f"/api/referrals/{rid}/packet", headers=h["ngoa-cw"])
+    assert opened.status_code == 409, opened.text
+    events = audit_events_after(op.store, seq)
+    assert [e.action for e in events] == [
+        "referral.open-refused",
+        "access.shared",
+        "referral.open-refused",
+    ]
+    assert {tuple(e.codes) for e in events if e.action == "referral.open-refused"} == {
+        ("packet-signature-invalid",)
+    }

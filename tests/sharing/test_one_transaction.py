@@ -262,5 +262,5 @@ def test_subject_access_failing_after_the_decision_leaves_nothing(
     monkeypatch.setattr(rights, "SubjectAccessRow", _fail)
     with pytest.raises(Injected):
         rights.subject_access(
-            op.store, requester="s1", records=["f1", "f2"], actor=ACTOR, today=TODAY
+            op.store, requester="s1", records=["f1", "f2"], actor=ACTOR, today=TODAY, org="unhcr"
         )

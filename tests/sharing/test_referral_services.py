@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from safeshare.core.request import Circumstance, ShareRequest
 from safeshare.core.vocabulary import Basis, CircumstanceKind
+from safeshare.core.world import Record
 from safeshare.crypto.packets import PacketRecipientError, open_packet
 from safeshare.services import audit as audit_service
 from safeshare.services.common import NotFoundError
@@ -40,6 +41,7 @@ from safeshare.services.referrals import (
     shared_to,
     shared_with,
 )
+from safeshare.services.registry import add_record
 from safeshare.services.rights import ErasureRefusedError, erase_subject, subject_access
 from safeshare.store.models import CaseRow, SubjectRow
 from safeshare.store.models_sharing import CaseElementRow, ReferralRow, SubjectKeyRow
@@ -370,11 +372,30 @@ def test_closed_case_transfer_and_archiving(op: Operation) -> None:
 
 def test_subject_access_withholds_others_records(op: Operation) -> None:
     answer = subject_access(
-        op.store, requester="s1", records=["f1", "f2", "nope"], actor=ACTOR, today=TODAY
+        op.store,
+        requester="s1",
+        records=["f1", "f2", "f3", "nope"],
+        actor=ACTOR,
+        today=TODAY,
+        org="unhcr",
     )
     assert [(r.id, r.content) for r in answer.released] == [("f1", "Her own file")]
-    assert answer.withheld == ("f2", "nope")
+    # Another person's record; hers held by NGO A (it answers for it); one that is not.
+    assert answer.withheld == ("f2", "f3", "nope")
     assert answer.outcome == "allow-with-conditions"
+    at_ngo_a = subject_access(
+        op.store, requester="s1", records=["f1", "f3"], actor=ACTOR, today=TODAY, org="ngo-a"
+    )
+    assert [(r.id, r.content) for r in at_ngo_a.released] == [("f3", "Her file at NGO A")]
+
+
+def test_subject_access_withholds_a_record_whose_holder_is_not_known(op: Operation) -> None:
+    add_record(op.store, Record("f9", "s1", "gbv"), actor=ACTOR, content="Whose file?")
+    answer = subject_access(
+        op.store, requester="s1", records=["f9"], actor=ACTOR, today=TODAY, org="unhcr"
+    )
+    assert answer.released == ()
+    assert answer.withheld == ("f9",)
 
 
 def test_erasure_crypto_shreds_and_audit_verifies(op: Operation) -> None:

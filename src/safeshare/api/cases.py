@@ -269,7 +269,7 @@ def _shared_subject(subject_id: str, grant: CaseAccess, view: SharedView) -> Sub
     """A person seen through a share: each element's value in the newest packet holding it
     (her age as it was shared: a number of years, else not shown)."""
     age_text = view.value("age")
-    age = int(age_text) if age_text is not None and age_text.isdecimal() else None
+    age = int(age_text) if age_text and age_text.isdecimal() and len(age_text) <= 3 else None
     return SubjectOut(
         id=subject_id,
         name=view.value("name"),

@@ -109,7 +109,8 @@ def _evaluate_in(
     subjects = tuple(dict.fromkeys(body.subjects))
     for subject in subjects:
         elements = access.CONSENT_ELEMENTS
-        if access.subject_access_in(store, session, principal, subject, elements, at=at) is None:
+        seen = access.own_subject_access_in(store, session, principal, subject, elements, at=at)
+        if seen is None:
             return not_found()
     circumstance = None
     if body.circumstance is not None:

@@ -143,7 +143,8 @@ def case_access_in(
 
     Through a share, with ``keys``, the packets held are opened and their values are the
     access's :attr:`CaseAccess.shared` (``whole_share``: every element they hold, not only
-    ``elements``); without, the access says which elements are held, and no values."""
+    ``elements``); without, the access holds no element: the case is the recipient's to list,
+    and no value may be read for it."""
     today = at.date()
     case = case_row(session, case_id)
     if case is None:
@@ -192,9 +193,10 @@ def _shared_access(
     whole: bool,
 ) -> CaseAccess:
     """The access through what was shared to the actor's organisation: the elements its
-    packets hold (opened, with ``keys``), never the owner's current record."""
+    packets hold (opened, with ``keys``), never the owner's current record. Without keys
+    nothing is opened, and the access holds no element (no value may be read for it)."""
     view = None
-    held = grant.data_elements
+    held: tuple[str, ...] = ()
     if keys is not None:
         view = open_shared_in(
             store,
@@ -348,6 +350,28 @@ def subject_access_in(
             ):
                 return case_access_in(store, session, actor, cid, elements, at=at, keys=keys)
     return case_access_in(store, session, actor, candidates[0][0], elements, at=at, keys=keys)
+
+
+def own_subject_access_in(
+    store: Store,
+    session: Session,
+    actor: Actor,
+    subject_id: str,
+    elements: Sequence[str],
+    *,
+    at: datetime,
+) -> CaseAccess | None:
+    """:func:`subject_access_in` for acting on the person's record (deciding a share about
+    her, making one): only through a case of the actor's own organisation. What was shared
+    to it is not its record to decide from: the decision would be made from the sender's
+    current record and its reasons would tell it (her age, her consent). Such a person is
+    refused, the refusal audited (``held-only-through-a-share``)."""
+    grant = subject_access_in(store, session, actor, subject_id, elements, at=at)
+    if grant is not None and grant.via is Via.SHARED:
+        codes = ["held-only-through-a-share"]
+        denied_in(store, session, actor, object_type="subject", object_id=subject_id, codes=codes)
+        return None
+    return grant
 
 
 def subject_access(

@@ -38,7 +38,7 @@ def send_referral(
     with store.transaction() as session, stable_world(session):
         reads_ahead.evaluation(session, actor.staff_id, request.subjects)  # PostgreSQL: at once
         for subject in request.subjects:
-            seen = access.subject_access_in(
+            seen = access.own_subject_access_in(
                 store, session, actor, subject, request.data_elements, at=at
             )
             if seen is None:

@@ -18,7 +18,13 @@ from safeshare.core.request import ShareRequest
 from safeshare.core.vocabulary import Basis, GeneralPurpose
 from safeshare.core.world import Purpose
 from safeshare.crypto.org_keys import OrgKeyDirectory
-from safeshare.crypto.packets import Packet, PacketHeader, PacketPayload, seal_packet
+from safeshare.crypto.packets import (
+    Packet,
+    PacketHeader,
+    PacketPayload,
+    PacketSignatureError,
+    seal_packet,
+)
 from safeshare.services.case_elements import element_values
 from safeshare.services.common import NotFoundError, audit
 from safeshare.services.org_keys import ensure_keys_of
@@ -307,10 +313,12 @@ def seal_into(
 
 
 def stored_packet(row: ReferralRow) -> Packet:
+    """The referral's stored packet; :class:`PacketSignatureError` when its header is not
+    one (not JSON, or not a header: it cannot be verified)."""
     if row.header is None or row.ciphertext is None or row.signature is None:
         raise ReferralStateError("the referral holds no packet")
-    return Packet(
-        PacketHeader.from_dict(json.loads(row.header)),
-        bytes(row.ciphertext),
-        bytes(row.signature),
-    )
+    try:
+        header = json.loads(row.header)
+    except ValueError:
+        raise PacketSignatureError("the packet header is malformed") from None
+    return Packet(PacketHeader.from_dict(header), bytes(row.ciphertext), bytes(row.signature))

@@ -7,7 +7,8 @@ sending); either party closes. A staff member sees a referral her organisation s
 she needs to know every person it names (the staff-access decision of case reads), and only
 the recipient's caseworkers open its packet; each read is an audit event.
 
-Feedback (:mod:`safeshare.services.referral_feedback`), escalations
+Answers and closing (:mod:`safeshare.services.referral_answers`), feedback
+(:mod:`safeshare.services.referral_feedback`), escalations
 (:mod:`safeshare.services.escalations`), consent effects
 (:mod:`safeshare.services.consent_effects`) and rights
 (:mod:`safeshare.services.rights`) build on this module."""
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,22 +30,26 @@ from safeshare.crypto.packets import (
     PacketPayload,
     new_referral_id,
 )
-from safeshare.services.access import Actor
 from safeshare.services.common import NotFoundError, audit
 from safeshare.services.decisions import decide_request_in
 from safeshare.services.holdings import SharedWith, cases_shared_with, shared_to, shared_with
 from safeshare.services.packet_opening import OPEN_REFUSED, PacketRefusedError, opened
-from safeshare.services.packet_retention import REJECTED, erase_packet_in
+from safeshare.services.referral_answers import (
+    REJECT_REASONS,
+    accept_referral,
+    close_referral,
+    close_referral_as,
+    reject_referral,
+    respond_in,
+)
 from safeshare.services.referral_need_to_know import (
     opens_packets,
     outgoing_for,
     referral_for,
-    visible_in,
 )
 from safeshare.services.referral_store import (
     ReferralInfo,
     ReferralStateError,
-    get_row,
     info,
     new_row,
     purpose_of,
@@ -58,6 +63,7 @@ from safeshare.store.models_sharing import EscalationRow, ReferralRow
 from safeshare.store.unit import Store
 
 __all__ = [
+    "REJECT_REASONS",
     "PacketRefusedError",
     "ReferralInfo",
     "ReferralOutcome",
@@ -77,13 +83,10 @@ __all__ = [
     "outgoing_for",
     "referral_for",
     "reject_referral",
+    "respond_in",
     "shared_to",
     "shared_with",
 ]
-
-REJECT_REASONS = frozenset(
-    {"not-eligible", "no-capacity", "service-unavailable", "person-unreachable", "other"}
-)
 
 
 @dataclass(frozen=True)
@@ -307,140 +310,3 @@ def open_referral(
             )
             return payload
     raise refused
-
-
-def _respond(
-    store: Store,
-    referral_id: str,
-    *,
-    org_id: str,
-    actor: str,
-    today: date,
-    accept: bool,
-    reason: str | None = None,
-) -> ReferralInfo:
-    with store.transaction() as session:
-        return respond_in(
-            store,
-            session,
-            referral_id,
-            org_id=org_id,
-            actor=actor,
-            today=today,
-            accept=accept,
-            reason=reason,
-        )
-
-
-def respond_in(
-    store: Store,
-    session: Session,
-    referral_id: str,
-    *,
-    org_id: str,
-    actor: str,
-    today: date,
-    accept: bool,
-    reason: str | None = None,
-) -> ReferralInfo:
-    """The recipient accepts or rejects a pending referral, in the caller's transaction."""
-    row = session.get(ReferralRow, referral_id)
-    if row is None or row.recipient != org_id or not recipient_can_see(row, today):
-        raise NotFoundError(f"referral {referral_id!r} is not in the store")
-    if row.status != "pending":
-        raise ReferralStateError(f"referral {referral_id!r} is {row.status}, not pending")
-    row.responded_by = actor
-    if accept:
-        purpose = purpose_of(session, row.purpose)
-        retention = purpose.retention if purpose else None
-        row.status = "accepted"
-        row.accepted_on = today
-        row.open_ended = retention is not None and retention.open_ended
-        row.access_until = retention.end(today) if retention else today
-    else:
-        row.status = "rejected"
-        row.reject_reason = reason if reason in REJECT_REASONS else "other"
-    session.flush()
-    audit(
-        store,
-        session,
-        actor=actor,
-        action="referral.accept" if accept else "referral.reject",
-        object_type="referral",
-        object_id=row.id,
-        codes=[row.reject_reason] if row.reject_reason else [],
-        details={"access_until": row.access_until.isoformat() if row.access_until else None},
-    )
-    if not accept:  # the recipient will never open it: the packet goes now
-        erase_packet_in(store, session, row, reason=REJECTED, actor=actor)
-    return info(session, row)
-
-
-def accept_referral(
-    store: Store, referral_id: str, *, org_id: str, actor: str, today: date
-) -> ReferralInfo:
-    return _respond(store, referral_id, org_id=org_id, actor=actor, today=today, accept=True)
-
-
-def reject_referral(
-    store: Store,
-    referral_id: str,
-    *,
-    org_id: str,
-    actor: str,
-    today: date,
-    reason: str | None = None,
-) -> ReferralInfo:
-    return _respond(
-        store, referral_id, org_id=org_id, actor=actor, today=today, accept=False, reason=reason
-    )
-
-
-def close_referral(
-    store: Store, referral_id: str, *, org_id: str, actor: str, today: date
-) -> ReferralInfo:
-    """Either party closes an accepted referral (the recipient keeps access only until the
-    end of its retention period)."""
-    with store.transaction() as session:
-        row = get_row(session, referral_id)
-        visible = org_id == row.sender or (
-            org_id == row.recipient and recipient_can_see(row, today)
-        )
-        if not visible:
-            raise NotFoundError(f"referral {referral_id!r} is not in the store")
-        return _close_in(store, session, row, org_id=org_id, actor=actor)
-
-
-def close_referral_as(
-    store: Store, actor: Actor, referral_id: str, *, at: datetime
-) -> ReferralInfo | None:
-    """:func:`close_referral` by a staff member who may see the referral (the sending side:
-    need-to-know for every person it names, as :func:`referral_for`); None when missing or
-    not hers (the refusals of its persons audited; the caller audits the referral's)."""
-    with store.transaction() as session:
-        row = session.get(ReferralRow, referral_id)
-        if row is None or visible_in(store, session, actor, row, at=at, known={}) is None:
-            return None
-        return _close_in(store, session, row, org_id=actor.org_id, actor=actor.user_id)
-
-
-def _close_in(
-    store: Store, session: Session, row: ReferralRow, *, org_id: str, actor: str
-) -> ReferralInfo:
-    if row.status not in {"accepted", "pending"}:
-        raise ReferralStateError(f"referral {row.id!r} is {row.status}")
-    if row.status == "pending":
-        row.ciphertext = None  # never accepted: the recipient will never open it
-    row.status = "closed"
-    row.closed_at = now()
-    session.flush()
-    audit(
-        store,
-        session,
-        actor=actor,
-        action="referral.close",
-        object_type="referral",
-        object_id=row.id,
-        details={"by_org": org_id},
-    )
-    return info(session, row)

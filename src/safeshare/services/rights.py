@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from safeshare.core.request import SubjectAccessRequest
@@ -74,23 +74,24 @@ def subject_access(
     records: Sequence[str],
     actor: str,
     today: date,
-    org: str | None = None,
+    org: str,
 ) -> SubjectAccessAnswer:
     """Answers a person's request for her records: her own are released (opened), others'
     withheld; a record that does not exist is withheld in the same words. Answered by
-    ``org``, only its own records are released (and those that name no holder): another
-    organisation's are withheld in the same words, for it answers for them. The caller first
-    checks that the staff member answering has need-to-know access to the person (the API:
-    a read of one of her cases held by the staff member's organisation, decided by
-    :mod:`safeshare.services.access`)."""
+    ``org``, only the records it holds are released: another organisation's (or one whose
+    holder is not known) are withheld in the same words, for the holder answers for them.
+    The caller first checks that the staff member answering has need-to-know access to the
+    person (the API: a read of one of her cases held by the staff member's organisation,
+    decided by :mod:`safeshare.services.access`)."""
     with store.reading() as session:
         if session.get(SubjectRow, requester) is None:
             raise NotFoundError(f"subject {requester!r} is not in the store")
         asked = list(dict.fromkeys(records))
-        query = select(RecordRow.id).where(RecordRow.id.in_(asked))
-        if org is not None:
-            query = query.where(or_(RecordRow.holder.is_(None), RecordRow.holder == org))
-        existing = set(session.scalars(query))
+        existing = set(
+            session.scalars(
+                select(RecordRow.id).where(RecordRow.id.in_(asked), RecordRow.holder == org)
+            )
+        )
     known = tuple(r for r in asked if r in existing)
     with store.transaction() as session:  # the decision and the answer: one change
         recorded = decide_request_in(

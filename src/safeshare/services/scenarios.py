@@ -107,7 +107,11 @@ def import_world(store: Store, world: World, *, actor: str, source: str = "") ->
             insert_staff(session, staff)
         if world.records:
             session.execute(
-                insert(RecordRow), [mapping.record_values(r) for r in world.records.values()]
+                insert(RecordRow),
+                [
+                    {**mapping.record_values(r), "holder": _holder(world, r.subject)}
+                    for r in world.records.values()
+                ],
             )
         result = dict(
             subjects=len(world.subjects),
@@ -133,3 +137,10 @@ def import_scenario_file(store: Store, path: str | Path, *, actor: str) -> World
     """Reads a scenario file (its ``request`` and ``expect`` are not stored) and imports it."""
     scenario = load_scenario(path)
     return import_world(store, scenario.world, actor=actor, source=str(path))
+
+
+def _holder(world: World, subject: str) -> str | None:
+    """A scenario's records name no holder: the organisation holding the person's cases,
+    when only one does (else none, and no organisation's subject access releases them)."""
+    owners = {c.owner for c in world.cases.values() if c.subject == subject}
+    return next(iter(owners)) if len(owners) == 1 else None

@@ -98,8 +98,10 @@ def case_page(
     case = case_for(store, principal, case_id, clock, request)
     if case is None:
         return not_found_page(request)
-    subject = _subject(store, principal, case.subject_id, clock, request)
     own = case.access != "shared"
+    # Through a share, the person is what this case's packets hold (the page's shared
+    # section), not what another case of hers shared to the organisation says.
+    subject = _subject(store, principal, case.subject_id, clock, request) if own else None
     timeline = _timeline(store, principal, case.subject_id, clock) if own else None
     day = clock().date()
     made = [  # as the API lists them: every person of the referral hers to know

@@ -1,6 +1,7 @@
 """Records name the organisation that holds them: a subject access request answered by one
-organisation releases that organisation's records, not another's (each answers for its own).
-A record from before (or from a scenario, whose records name no holder) has none.
+organisation releases that organisation's records only (each answers for its own). A record
+from before is given the organisation holding the person's cases, when only one does; else
+it has none, and no organisation's answer releases it.
 
 Revision ID: 0006_record_holder
 Revises: 0005_cases_subject_owner_index
@@ -21,6 +22,11 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("records") as batch:
         batch.add_column(sa.Column("holder", sa.String(64), nullable=True))
+    op.execute(
+        "UPDATE records SET holder = (SELECT min(cases.owner) FROM cases"
+        " WHERE cases.subject_id = records.subject_id"
+        " HAVING count(DISTINCT cases.owner) = 1)"
+    )
 
 
 def downgrade() -> None:
