@@ -89,6 +89,7 @@ def test_the_purge_erases_packets_past_retention_only(op: Operation) -> None:
     assert report.unanswered == (pending,)
     assert _row(op, ended).ciphertext is None
     assert _row(op, pending).ciphertext is None
+    assert _row(op, pending).status == "lapsed"  # the sender sees it was never answered
     assert _row(op, kept).ciphertext is not None  # accepted a day later: one more day
     events = dict(_purge_events(op))
     assert sorted(events) == sorted([ended, pending])

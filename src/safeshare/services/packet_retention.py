@@ -8,7 +8,8 @@ when that period counted from sending runs out. After that nobody may open the
 packet (the sender never could: it is sealed to the recipient), so its ciphertext is erased
 — a crypto-shred of that copy — while the referral's record (ids, element names, status,
 dates) and the audit chain stay. Each erasure is an audit event (``referral.packet-purged``,
-code ``retention-ended``, ``unanswered`` or ``rejected``).
+code ``retention-ended``, ``unanswered`` or ``rejected``); a referral never answered is then
+``lapsed``.
 
 :func:`purge_expired_packets` runs from ``safeshare packets purge`` (for a daily timer) and
 when ``safeshare serve`` starts; a rejection erases its packet in the same transaction.
@@ -29,6 +30,7 @@ from safeshare.store.unit import Store
 RETENTION_ENDED = "retention-ended"
 UNANSWERED = "unanswered"
 REJECTED = "rejected"
+LAPSED = "lapsed"  # the status of a referral never answered within its window
 PURGED = "referral.packet-purged"
 
 
@@ -92,6 +94,8 @@ def purge_expired_packets(store: Store, *, today: date, actor: str) -> PurgeRepo
         ).all()
         for row in rows:
             reason = reasons.get(row.status, RETENTION_ENDED)
+            if reason == UNANSWERED:
+                row.status = LAPSED  # the sender sees that it was never answered
             erase_packet_in(store, session, row, reason=reason, actor=actor)
             erased[reason].append(row.id)
     return PurgeReport(

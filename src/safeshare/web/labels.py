@@ -17,6 +17,7 @@ LABELS: dict[str, str] = {
     "escalated": "With the focal point",
     "refused": "Refused",
     "stopped": "Stopped (consent withdrawn)",
+    "lapsed": "Lapsed (never answered in time)",
     "approved": "Approved",
     # notices about referrals
     "consent-withdrawn": "Consent withdrawn",
