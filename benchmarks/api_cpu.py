@@ -12,7 +12,10 @@ out the database server's own work, given beside it as ``database_cpu_ms``: the 
 the machine's ``postgres`` processes, read from ``/proc``, 10 ms ticks) and wall milliseconds
 per request, for ``GET
 /api/auth/csrf`` (no database; the baseline), ``GET /api/auth/me``, ``GET /api/cases/{id}``,
-``POST /api/decisions`` and ``POST /api/referrals``, with each kind's ratio to the baseline.
+``POST /api/decisions`` and ``POST /api/referrals``, with each kind's ratio to the baseline;
+and ``shared_read``: ``GET /api/cases/{id}`` by a caseworker of ngo-a, for a case shared to it
+by an accepted referral (its packet opened and verified on each read: the values as shared),
+with its ratio to ``case_read`` (the assigned caseworker's read of her own case).
 The kinds are measured in turn, ``--rounds`` times, and each figure is the rounds' median (a
 noisy moment of a shared machine touches every kind alike). ``--statements`` counts the SQL
 statements one request sends (on PostgreSQL, every round trip psycopg makes: prepared reads,
@@ -150,6 +153,11 @@ async def run(args: argparse.Namespace, url_env: dict[str, str], accounts: list[
             }
             for kind in ("case_read", "decision", "referral"):
                 plans[kind] = requests_of(accounts, kind, args.requests * args.rounds)
+            recipient, shared = await _recipient(app, store, tokens, accounts)
+            tokens.append(recipient)
+            plans["shared_read"] = [
+                (len(tokens) - 1, ("GET", f"/api/cases/{case}", None)) for case in shared
+            ] * (args.requests * args.rounds // SHARED_CASES)
             # Timed by CPU time: a profile shows the work, not the waits on the database.
             profiler = cProfile.Profile(time.process_time) if args.cprofile else None
             rounds: dict[str, list[dict[str, float]]] = {kind: [] for kind in plans}
@@ -180,6 +188,10 @@ async def run(args: argparse.Namespace, url_env: dict[str, str], accounts: list[
             base = figures["csrf"]["cpu_ms"]
             for kind in figures.values():
                 kind["cpu_ratio_to_csrf"] = round(kind["cpu_ms"] / max(base, 1e-6), 2)
+            own = figures["case_read"]["cpu_ms"]
+            figures["shared_read"]["cpu_ratio_to_case_read"] = round(
+                figures["shared_read"]["cpu_ms"] / max(own, 1e-6), 2
+            )
             return figures
     finally:
         store.dispose()
@@ -225,6 +237,59 @@ def _count_round_trips(backend: str, engine: Any, statements: list[str]) -> None
     event.listen(engine, "before_cursor_execute", lambda *a: note(a[2]))
 
 
+SHARED_CASES = 20  # cases referred to ngo-a and accepted, read in turn by its caseworker
+
+
+async def _recipient(
+    app: Any, store: Any, tokens: list[str], accounts: list[Account]
+) -> tuple[str, list[str]]:
+    """A caseworker of ngo-a, signed in, holding :data:`SHARED_CASES` accepted referrals of
+    the first caseworker's cases (made and accepted through the API; a person without
+    consent is refused by the engine and skipped): its token and those cases."""
+    import secrets  # noqa: PLC0415
+
+    from safeshare.api.config import WebSettings  # noqa: PLC0415
+    from safeshare.services import accounts as account_service  # noqa: PLC0415
+    from safeshare.services.accounts import Role  # noqa: PLC0415
+    from safeshare.settings import Env  # noqa: PLC0415
+
+    password = secrets.token_urlsafe(16)
+    account_service.create_account(
+        store,
+        username="bench.ngo-a",
+        password=password,
+        org="ngo-a",
+        role=Role.CASEWORKER,
+        actor="bench",
+        policy=WebSettings(env=Env.TEST).access_policy(),
+    )
+    login = {"username": "bench.ngo-a", "password": password}
+    token = await _login(app, json.dumps(login).encode())
+    shared: list[str] = []
+    for case in accounts[0].cases:
+        body = {
+            "to": load.RECIPIENT,
+            "purpose": load.PURPOSE,
+            "subjects": ["S" + case[1:]],
+            "data_elements": load.REFERRAL_ELEMENTS,
+            "contact_method": "phone",
+            "label": "Referral for legal counselling",
+        }
+        status, answer = await call(
+            app, tokens[0], "POST", "/api/referrals", json.dumps(body).encode()
+        )
+        made = json.loads(answer).get("referral") if status == 201 else None
+        if made is None:
+            continue
+        status, answer = await call(app, token, "POST", f"/api/referrals/{made['id']}/accept", None)
+        if status != 200:
+            raise RuntimeError(f"accepting {made['id']}: {status} {answer[:200]!r}")
+        shared.append(case)
+        if len(shared) == SHARED_CASES:
+            return token, shared
+    raise RuntimeError(f"fewer than {SHARED_CASES} referrals were allowed")
+
+
 async def _login(app: Any, body: bytes) -> str:
     _status, answer = await call(app, None, "POST", "/api/auth/login", body)
     token: str = json.loads(answer)["token"]
@@ -244,7 +309,7 @@ def main() -> None:
     parser.add_argument("--cprofile", type=Path, default=None)
     parser.add_argument(
         "--profile-kind",
-        choices=["csrf", "me", "case_read", "decision", "referral"],
+        choices=["csrf", "me", "case_read", "decision", "referral", "shared_read"],
         default=None,
         help="with --cprofile: profile only this kind of request",
     )

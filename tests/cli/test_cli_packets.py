@@ -3,7 +3,7 @@ timer), reporting how many and why; a bad ``--date`` is refused before anything 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -57,6 +57,14 @@ def test_purge_erases_only_after_the_window(referral: str) -> None:
     assert after.exit_code == 0, after.output
     assert "packets erased: 1 (1 past retention, 0 unanswered, 0 rejected)" in after.output
     assert not _ciphertext_kept(referral)
+
+
+def test_purge_refuses_a_date_after_today(referral: str) -> None:
+    later = (date.today() + timedelta(days=1)).isoformat()
+    result = runner.invoke(app, ["packets", "purge", "--date", later])
+    assert result.exit_code == 2
+    assert "--date may not be after today" in result.output
+    assert _ciphertext_kept(referral)
 
 
 def test_purge_refuses_a_bad_date(referral: str) -> None:

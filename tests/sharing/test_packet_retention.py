@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from safeshare.services import audit as audit_service
 from safeshare.services.common import NotFoundError
+from safeshare.services.consent_effects import notices_for, withdraw_consent_and_apply
 from safeshare.services.packet_retention import PURGED, purge_expired_packets
 from safeshare.services.referrals import (
     accept_referral,
@@ -20,10 +21,11 @@ from safeshare.services.referrals import (
     open_referral,
     reject_referral,
 )
+from safeshare.services.rights import erase_subject
 from safeshare.store.models import AuditEventRow
 from safeshare.store.models_sharing import ReferralRow
 from safeshare.store.unit import Store
-from sharing_world import ACTOR, TODAY, Operation, build, referral_request
+from sharing_world import ACTOR, REFERRAL, TODAY, Operation, build, referral_request
 
 UNTIL = date(2026, 9, 1)  # the referral purpose's six months from TODAY
 
@@ -108,3 +110,23 @@ def test_an_erased_packet_cannot_be_opened(op: Operation) -> None:
     purge_expired_packets(op.store, today=UNTIL + timedelta(days=1), actor=ACTOR)
     with pytest.raises(NotFoundError):
         open_referral(op.store, op.keys, rid, org_id="ngo-a", actor="u", today=TODAY)
+
+
+def test_a_lapsed_referrals_recipient_is_still_told_of_a_withdrawal_and_an_erasure(
+    op: Operation,
+) -> None:
+    """A referral that lapsed unanswered was in the recipient's inbox, its packet perhaps
+    opened: a later withdrawal, and a later erasure, still tell the recipient."""
+    lapsed = _send(op, "s1")
+    purge_expired_packets(op.store, today=UNTIL + timedelta(days=1), actor=ACTOR)
+    assert _row(op, lapsed).status == "lapsed"
+    later = UNTIL + timedelta(days=2)
+    effects = withdraw_consent_and_apply(
+        op.store, subject="s1", purposes=[REFERRAL], actor=ACTOR, on=later, today=later
+    )
+    assert effects.stopped == ()
+    told = notices_for(op.store, "ngo-a")
+    assert [(n.referral_id, n.kind) for n in told] == [(lapsed, "consent-withdrawn")]
+    erase_subject(op.store, "s1", actor=ACTOR, today=later)
+    kinds = [(n.referral_id, n.kind) for n in notices_for(op.store, "ngo-a")]
+    assert (lapsed, "erased") in kinds

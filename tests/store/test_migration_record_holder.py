@@ -1,22 +1,23 @@
 """Migration 0006 gives a record from before the organisation holding the person's cases,
 when only one does; a person with cases at two organisations (or none) leaves her records
-with no holder, so no organisation's subject access releases them."""
+with no holder, so no organisation's subject access releases them. On SQLite and
+PostgreSQL (a fresh database of ``store_settings``, migrated here step by step)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import create_engine, text
 
+from safeshare.settings import Settings
 from safeshare.store.migrate import current_revision, head_revision, upgrade
 
 BEFORE = "0005_cases_subject_owner_index"
 
 
 def test_records_from_before_get_the_one_organisation_holding_the_persons_cases(
-    tmp_path: Path,
+    store_settings: Settings,
 ) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    assert store_settings.database_url is not None
+    engine = create_engine(store_settings.database_url)
     try:
         upgrade(engine, BEFORE)
         with engine.begin() as conn:
@@ -24,17 +25,18 @@ def test_records_from_before_get_the_one_organisation_holding_the_persons_cases(
                 conn.execute(
                     text(
                         "INSERT INTO organisations (id, kind, dp_assessment, anonymity_only,"
-                        " refoulement_risk, name) VALUES (:id, 'ngo', 'adequate', 0, 0, :id)"
+                        " refoulement_risk, name) VALUES (:id, 'partner', 'adequate', :no, :no,"
+                        " :id)"
                     ),
-                    {"id": org},
+                    {"id": org, "no": False},
                 )
             for sid in ("s1", "s2", "s3"):
                 conn.execute(
                     text(
                         "INSERT INTO subjects (id, reachable, can_consent, unaccompanied)"
-                        " VALUES (:id, 1, 1, 0)"
+                        " VALUES (:id, :yes, :yes, :no)"
                     ),
-                    {"id": sid},
+                    {"id": sid, "yes": True, "no": False},
                 )
             cases = [("c1", "s1", "unhcr"), ("c2", "s1", "unhcr"), ("c3", "s2", "unhcr")]
             cases.append(("c4", "s2", "ngo-a"))

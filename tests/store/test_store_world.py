@@ -14,11 +14,11 @@ from sqlalchemy import select
 from safeshare.core.engine import decide
 from safeshare.core.request import ShareRequest, StaffAccessRequest, SubjectAccessRequest
 from safeshare.core.world import ConsentRecord, World
-from safeshare.scenario import load_scenario
+from safeshare.scenario import load_scenario, parse_world
 from safeshare.services.decisions import build_world, decide_request
 from safeshare.services.scenarios import import_world
 from safeshare.store import audit_log
-from safeshare.store.models import AuditEventRow, DecisionRow
+from safeshare.store.models import AuditEventRow, DecisionRow, RecordRow
 from safeshare.store.unit import Store
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios" / "shared"
@@ -118,3 +118,34 @@ def test_a_failing_decision_records_nothing(store: Store, monkeypatch: pytest.Mo
     with store.reading() as session:
         assert session.scalars(select(DecisionRow.id)).all() == []
         assert len(session.scalars(select(AuditEventRow.seq)).all()) == before
+
+
+def test_imported_records_are_held_by_the_one_organisation_holding_the_persons_cases(
+    store: Store,
+) -> None:
+    """A scenario's records name no holder: the import gives each the organisation holding
+    the person's cases when only one does; a person with cases at two organisations, or
+    none, leaves her records with no holder (no organisation's subject access releases
+    them)."""
+    doc = {
+        "today": "2026-03-01",
+        "organisations": [{"id": "unhcr", "kind": "unhcr"}, {"id": "ngo-a", "kind": "partner"}],
+        "protocol": {"id": "op-dsp", "endorsed": True, "purposes": []},
+        "subjects": [{"id": s, "age": 30, "categories": []} for s in ("s1", "s2", "s3")],
+        "cases": [
+            {"id": "c1", "subject": "s1", "owner": "unhcr"},
+            {"id": "c2", "subject": "s2", "owner": "unhcr"},
+            {"id": "c3", "subject": "s2", "owner": "ngo-a"},
+        ],
+        "consents": [],
+        "assessments": [],
+        "records": [
+            {"id": "f1", "subject": "s1", "category": "gbv"},
+            {"id": "f2", "subject": "s2", "category": "gbv"},
+            {"id": "f3", "subject": "s3", "category": "gbv"},
+        ],
+    }
+    import_world(store, parse_world(doc, "holders.yaml"), actor="importer")
+    with store.reading() as session:
+        holders = {rid: who for rid, who in session.execute(select(RecordRow.id, RecordRow.holder))}
+    assert holders == {"f1": "unhcr", "f2": None, "f3": None}

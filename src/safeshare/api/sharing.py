@@ -28,9 +28,11 @@ from safeshare.services.escalations import (
     escalation_queue,
     inform_tasks,
 )
+from safeshare.services.org_keys import NoPublicKeyError
 from safeshare.services.referral_store import ReferralStateError
 from safeshare.services.rights import ErasureRefusedError, erase_subject, subject_access
 from safeshare.services.roles import Role, Scope
+from safeshare.sharing.payload import NotShareableError
 from safeshare.store.models import CaseRow
 from safeshare.store.models_sharing import EscalationRow, ReferralRow
 
@@ -114,6 +116,8 @@ def decide(
     except NotFoundError:
         raise deny(store, principal, object_type="escalation", object_id=escalation_id) from None
     except ReferralStateError as exc:
+        raise _conflict(str(exc)) from None
+    except (NotShareableError, NoPublicKeyError) as exc:  # the approved packet cannot be sealed
         raise _conflict(str(exc)) from None
     return out.to_dict()
 

@@ -350,9 +350,12 @@ def audit_rotate_signing_key(actor: Actor = DEFAULT_ACTOR) -> None:
 def packets_purge(on: On = None, actor: Actor = DEFAULT_ACTOR) -> None:
     """Erase the packets nobody may open any more (retention period over, never answered
     within it, or rejected); each erasure is audited. For a daily timer; ``safeshare serve``
-    also runs it at start."""
+    also runs it at start. ``--date`` may not be after today: an erasure cannot be undone."""
+    day = _day(on)
+    if day > date.today():
+        _fail(f"--date may not be after today ({date.today().isoformat()}): a purge erases", 2)
     with _store() as store:
-        report = purge_expired_packets(store, today=_day(on), actor=actor)
+        report = purge_expired_packets(store, today=day, actor=actor)
     out.print(
         f"packets erased: {report.count} ({len(report.retention_ended)} past retention, "
         f"{len(report.unanswered)} unanswered, {len(report.rejected)} rejected)"

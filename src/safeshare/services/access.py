@@ -2,7 +2,9 @@
 request decided by the engine (``safeshare.core``) from the store's records, and written to
 the audit log as one event holding the decision's codes (``access.case``, or
 ``access.denied`` for a refusal); data shared to another organisation is seen by it through
-what it holds (:mod:`safeshare.services.holdings`), within the retention period.
+the packets it holds (:mod:`safeshare.services.holdings` says which,
+:mod:`safeshare.services.shared_view` opens them: the values as shared, never the owner's
+current record), within the retention period (``access.shared``).
 
 Each check runs in the caller's transaction (``*_in``), so that a read, its decision and its
 audit event are one transaction; the plain forms open their own.
@@ -49,6 +51,7 @@ CASE_ELEMENTS = (
 )
 SUBJECT_ELEMENTS = ("individual_number", "name", "phone", "age", "specific_needs_codes")
 CONSENT_ELEMENTS = ("individual_number",)
+HELD_THROUGH_SHARE = "held-only-through-a-share"  # refused: not the actor's record to act on
 
 
 class Actor(Protocol):
@@ -133,6 +136,7 @@ def case_access_in(
     at: datetime,
     keys: OrgKeyDirectory | None = None,
     whole_share: bool = False,
+    through_share: bool = True,
 ) -> CaseAccess | None:
     """Decides, in the caller's (writing) transaction, whether ``actor`` may see ``elements``
     of the case: the engine's staff-access rules (assigned caseworker, or a recorded
@@ -144,7 +148,9 @@ def case_access_in(
     Through a share, with ``keys``, the packets held are opened and their values are the
     access's :attr:`CaseAccess.shared` (``whole_share``: every element they hold, not only
     ``elements``); without, the access holds no element: the case is the recipient's to list,
-    and no value may be read for it."""
+    and no value may be read for it. ``through_share=False``: what was shared does not count
+    (acting on the person's record); such a case is refused, audited
+    (:data:`HELD_THROUGH_SHARE`)."""
     today = at.date()
     case = case_row(session, case_id)
     if case is None:
@@ -153,6 +159,10 @@ def case_access_in(
     if case.owner != actor.org_id and actor.duty is Duty.CASE_MANAGEMENT:
         # Only the recipient's case management staff see what was shared to it.
         grant = holdings.shared_with_in(session, org=actor.org_id, case=case, today=today)
+        if grant is not None and not through_share:
+            codes = [HELD_THROUGH_SHARE]
+            denied_in(store, session, actor, object_type="case", object_id=case_id, codes=codes)
+            return None
         if grant is not None:
             return _shared_access(
                 store, session, actor, case, grant, elements=elements, keys=keys, whole=whole_share
@@ -308,6 +318,7 @@ def subject_access_in(
     *,
     at: datetime,
     keys: OrgKeyDirectory | None = None,
+    through_share: bool = True,
 ) -> CaseAccess | None:
     """A subject is seen through one of her cases the actor may see (her own organisation's
     first, assigned before needed), in the caller's transaction. None when refused or
@@ -348,8 +359,26 @@ def subject_access_in(
             if row is not None and holdings.shared_with_in(
                 session, org=actor.org_id, case=row, today=today
             ):
-                return case_access_in(store, session, actor, cid, elements, at=at, keys=keys)
-    return case_access_in(store, session, actor, candidates[0][0], elements, at=at, keys=keys)
+                return case_access_in(
+                    store,
+                    session,
+                    actor,
+                    cid,
+                    elements,
+                    at=at,
+                    keys=keys,
+                    through_share=through_share,
+                )
+    return case_access_in(
+        store,
+        session,
+        actor,
+        candidates[0][0],
+        elements,
+        at=at,
+        keys=keys,
+        through_share=through_share,
+    )
 
 
 def own_subject_access_in(
@@ -362,16 +391,13 @@ def own_subject_access_in(
     at: datetime,
 ) -> CaseAccess | None:
     """:func:`subject_access_in` for acting on the person's record (deciding a share about
-    her, making one): only through a case of the actor's own organisation. What was shared
-    to it is not its record to decide from: the decision would be made from the sender's
-    current record and its reasons would tell it (her age, her consent). Such a person is
-    refused, the refusal audited (``held-only-through-a-share``)."""
-    grant = subject_access_in(store, session, actor, subject_id, elements, at=at)
-    if grant is not None and grant.via is Via.SHARED:
-        codes = ["held-only-through-a-share"]
-        denied_in(store, session, actor, object_type="subject", object_id=subject_id, codes=codes)
-        return None
-    return grant
+    her, making one): what was shared to the actor's organisation does not count. It is not
+    its record to decide from: the decision would be made from the sender's current record
+    and its reasons would tell it (her age, her consent). Such a person is refused, the one
+    event audited (:data:`HELD_THROUGH_SHARE`)."""
+    return subject_access_in(
+        store, session, actor, subject_id, elements, at=at, through_share=False
+    )
 
 
 def subject_access(

@@ -50,7 +50,9 @@ from safeshare.store.models_sharing import (
 from safeshare.store.unit import Store
 
 NOT_YET_ACCEPTED = ("pending", "escalated")
-DELIVERED = ("accepted", "closed")
+# Received by the recipient, or once in its inbox (it may have opened the packet before it
+# rejected it or let it lapse): told of the withdrawal.
+DELIVERED = ("accepted", "closed", "rejected", "lapsed")
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,7 @@ def decide_escalation(
         referral = session.get(ReferralRow, escalation.referral_id)
         if referral is None or referral.request_enc is None:
             raise ReferralStateError(f"escalation {escalation_id!r} holds no request")
-        asked_by = referral.created_by
+        asked_by, referral_id, sender = referral.created_by, referral.id, referral.sender
         text = store.sealer.open(
             bytes(referral.request_enc), table="referrals", column="request_enc", row_id=referral.id
         )
@@ -147,6 +147,7 @@ def decide_escalation(
                 object_type="escalation",
                 object_id=escalation_id,
                 codes=["four-eyes"],
+                details={"referral": referral_id, "org": sender},
             )
         raise SelfApprovalError(
             "you asked for this share: another data protection focal point approves it"

@@ -25,7 +25,9 @@ from safeshare.store.unit import Store
 
 @dataclass(frozen=True)
 class SharedWith:
-    """What ``org`` holds about a case: the elements shared and until when (None: open)."""
+    """What ``org`` holds about a case: the element names its referrals carry (for all their
+    persons: what one person's packet holds is known when it is opened,
+    :mod:`safeshare.services.shared_view`), until when (None: open), and the referrals."""
 
     data_elements: tuple[str, ...]
     until: date | None

@@ -277,9 +277,10 @@ def open_referral(
     today: date,
 ) -> PacketPayload:
     """Decrypts the packet for its recipient organisation only (an audited access). A
-    packet that fails a check (:func:`_opened`) is refused with :class:`PacketRefusedError`,
-    the refusal audited (``referral.open-refused``, the rule broken as its code). Who in the
-    organisation may open it is the caller's check (:func:`opens_packets`)."""
+    packet that fails a check (:func:`~safeshare.services.packet_opening.opened`) is refused
+    with :class:`PacketRefusedError`, the refusal audited (``referral.open-refused``, the rule
+    broken as its code). Who in the organisation may open it is the caller's check
+    (:func:`opens_packets`)."""
     with store.transaction() as session:
         row = session.get(ReferralRow, referral_id)
         if row is None or row.recipient != org_id or not recipient_can_see(row, today):

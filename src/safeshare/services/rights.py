@@ -152,7 +152,9 @@ def subject_access(
 
 
 # The referrals whose recipient gets an "erased" notice: in its inbox or received.
-NOTIFIED_OF_ERASURE = frozenset({"pending", "accepted", "closed"})
+# In the recipient's inbox, received by it, or once there (it may have opened the packet
+# before it rejected it or let it lapse): told to erase its copy.
+NOTIFIED_OF_ERASURE = frozenset({"pending", "accepted", "closed", "rejected", "lapsed"})
 
 
 class ErasureRefusedError(ValueError):

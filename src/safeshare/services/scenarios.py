@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from safeshare.core.vocabulary import STANDARD_ELEMENTS
@@ -24,7 +24,7 @@ from safeshare.services.registry import insert_case, insert_staff, insert_subjec
 from safeshare.store import ledger, mapping
 from safeshare.store.audit_log import now
 from safeshare.store.ledger import NewConsent
-from safeshare.store.models import AssessmentRow, DataElementRow, RecordRow
+from safeshare.store.models import AssessmentRow, CaseRow, DataElementRow, RecordRow
 from safeshare.store.unit import Store
 
 SCENARIO_ENDORSER = "scenario-import"
@@ -109,7 +109,7 @@ def import_world(store: Store, world: World, *, actor: str, source: str = "") ->
             session.execute(
                 insert(RecordRow),
                 [
-                    {**mapping.record_values(r), "holder": _holder(world, r.subject)}
+                    {**mapping.record_values(r), "holder": _holder(session, r.subject)}
                     for r in world.records.values()
                 ],
             )
@@ -139,8 +139,9 @@ def import_scenario_file(store: Store, path: str | Path, *, actor: str) -> World
     return import_world(store, scenario.world, actor=actor, source=str(path))
 
 
-def _holder(world: World, subject: str) -> str | None:
-    """A scenario's records name no holder: the organisation holding the person's cases,
-    when only one does (else none, and no organisation's subject access releases them)."""
-    owners = {c.owner for c in world.cases.values() if c.subject == subject}
+def _holder(session: Session, subject: str) -> str | None:
+    """A scenario's records name no holder: the organisation holding the person's cases in
+    the store (the scenario's, and any before it), when only one does; else none, and no
+    organisation's subject access releases them."""
+    owners = set(session.scalars(select(CaseRow.owner).where(CaseRow.subject_id == subject)))
     return next(iter(owners)) if len(owners) == 1 else None

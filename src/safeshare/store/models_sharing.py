@@ -57,7 +57,8 @@ class ReferralRow(Base):
 
     ``status``: escalated (awaiting the focal point), refused (by her), pending (sent, not yet
     accepted), accepted, rejected (by the recipient), closed, stopped (consent withdrawn
-    before acceptance), erased (the subject's data was erased)."""
+    before acceptance), lapsed (never answered within its window: the packet erased), erased
+    (the subject's data was erased)."""
 
     __tablename__ = "referrals"
     id: Mapped[str] = mapped_column(ID, primary_key=True)

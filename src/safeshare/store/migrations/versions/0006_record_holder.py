@@ -22,10 +22,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("records") as batch:
         batch.add_column(sa.Column("holder", sa.String(64), nullable=True))
+    # No HAVING without GROUP BY: SQLite accepts it only from 3.39.
     op.execute(
-        "UPDATE records SET holder = (SELECT min(cases.owner) FROM cases"
-        " WHERE cases.subject_id = records.subject_id"
-        " HAVING count(DISTINCT cases.owner) = 1)"
+        "UPDATE records SET holder = (SELECT CASE WHEN count(DISTINCT cases.owner) = 1"
+        " THEN min(cases.owner) END FROM cases WHERE cases.subject_id = records.subject_id)"
     )
 
 
