@@ -30,29 +30,6 @@ REJECT_REASONS = frozenset(
 )
 
 
-def _respond(
-    store: Store,
-    referral_id: str,
-    *,
-    org_id: str,
-    actor: str,
-    today: date,
-    accept: bool,
-    reason: str | None = None,
-) -> ReferralInfo:
-    with store.transaction() as session:
-        return respond_in(
-            store,
-            session,
-            referral_id,
-            org_id=org_id,
-            actor=actor,
-            today=today,
-            accept=accept,
-            reason=reason,
-        )
-
-
 def respond_in(
     store: Store,
     session: Session,
@@ -100,7 +77,11 @@ def respond_in(
 def accept_referral(
     store: Store, referral_id: str, *, org_id: str, actor: str, today: date
 ) -> ReferralInfo:
-    return _respond(store, referral_id, org_id=org_id, actor=actor, today=today, accept=True)
+    """The recipient accepts a pending referral (its own transaction)."""
+    with store.transaction() as session:
+        return respond_in(
+            store, session, referral_id, org_id=org_id, actor=actor, today=today, accept=True
+        )
 
 
 def reject_referral(
@@ -112,9 +93,18 @@ def reject_referral(
     today: date,
     reason: str | None = None,
 ) -> ReferralInfo:
-    return _respond(
-        store, referral_id, org_id=org_id, actor=actor, today=today, accept=False, reason=reason
-    )
+    """The recipient rejects a pending referral, with a reason (its own transaction)."""
+    with store.transaction() as session:
+        return respond_in(
+            store,
+            session,
+            referral_id,
+            org_id=org_id,
+            actor=actor,
+            today=today,
+            accept=False,
+            reason=reason,
+        )
 
 
 def close_referral(
